@@ -1,0 +1,23 @@
+//! Oddity's event model.
+//!
+//! - [`ObjectKind`]: the reconstructed object types of the DarkMachines format (j, b, e∓, μ∓, γ)
+//!   with their integer codes and charges.
+//! - [`EventTable`]: a columnar batch of events. Per-event columns (process, weight, MET, MET φ,
+//!   source line) sit beside the objects of all events flattened into parallel columns and
+//!   addressed through `offsets`, like an Arrow list array. [`Event`] is a borrowed view of one
+//!   row and [`Objects`] of its objects.
+//! - [`fourvec`]: four-vector helpers (p_x, p_y, p_z, rapidity, invariant mass, Δφ), f64, GeV.
+//! - [`selection`]: object preselection profiles and event selections (the DarkMachines
+//!   channels 1, 2a, 2b, 3 and the 4-top region) built in and loadable from TOML.
+//!
+//! Units: every energy, momentum and mass is in GeV, angles in radians (physics-spec §1).
+//! Readers convert once at parse time.
+
+pub mod fourvec;
+mod kind;
+pub mod selection;
+mod table;
+
+pub use kind::{ObjectKind, UnknownToken};
+pub use selection::{Preselection, Selection, SelectionError};
+pub use table::{Event, EventTable, ObjectRef, Objects, TableError};
