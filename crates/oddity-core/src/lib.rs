@@ -20,4 +20,4 @@ mod table;
 
 pub use kind::{ObjectKind, UnknownToken};
 pub use selection::{Preselection, Selection, SelectionError};
-pub use table::{Event, EventTable, ObjectRef, Objects, TableError};
+pub use table::{Event, EventHeader, EventTable, ObjectRef, Objects, TableError};

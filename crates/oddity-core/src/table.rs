@@ -78,8 +78,7 @@ impl EventTable {
         self.phi.reserve(objects);
     }
 
-    /// Builds a table from columns, checking every invariant.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks every invariant of a table assembled column by column (e.g. by a reader).
     pub fn from_columns(mut table: EventTable) -> Result<Self, TableError> {
         if table.offsets.is_empty() {
             table.offsets.push(0);
@@ -247,6 +246,30 @@ impl EventTable {
             out.offsets.push(out.kind.len() as u64);
         }
         out
+    }
+
+    /// A copy of the events in `range`, in order.
+    ///
+    /// # Panics
+    /// If the range is out of bounds.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> EventTable {
+        let objects = self.offsets[range.start] as usize..self.offsets[range.end] as usize;
+        let base = self.offsets[range.start];
+        EventTable {
+            event_id: self.event_id[range.clone()].to_vec(),
+            process: self.process[range.clone()].to_vec(),
+            process_names: self.process_names.clone(),
+            weight: self.weight[range.clone()].to_vec(),
+            met: self.met[range.clone()].to_vec(),
+            met_phi: self.met_phi[range.clone()].to_vec(),
+            source_line: self.source_line[range.clone()].to_vec(),
+            offsets: self.offsets[range.start..=range.end].iter().map(|o| o - base).collect(),
+            kind: self.kind[objects.clone()].to_vec(),
+            e: self.e[objects.clone()].to_vec(),
+            pt: self.pt[objects.clone()].to_vec(),
+            eta: self.eta[objects.clone()].to_vec(),
+            phi: self.phi[objects].to_vec(),
+        }
     }
 
     /// The object index range of event `i`.
@@ -419,6 +442,11 @@ mod tests {
         assert_eq!(a.offsets, vec![0, 3, 4]);
         assert_eq!(a.event(1).process, "njets");
         assert_eq!(a.process_names.len(), 2);
+        let s = t.slice(1..3);
+        assert_eq!(s.offsets, vec![0, 0, 1]);
+        assert_eq!(s.source_line, vec![2, 3]);
+        assert_eq!(s.kind, vec![ObjectKind::ElectronPlus]);
+        assert!(t.slice(2..2).is_empty());
     }
 
     #[test]

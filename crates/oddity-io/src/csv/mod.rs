@@ -1,0 +1,346 @@
+//! The DarkMachines CSV format (physics-spec §2): streaming, parallel reader and writer.
+//!
+//! [`CsvReader`] reads the file in chunks of whole lines (bounded memory: one chunk plus the
+//! parsed events not yet handed out), splits each chunk into pieces at line ends and parses
+//! the pieces in parallel with rayon. Results are stitched back in file order, so the output,
+//! the line numbers and the first error reported do not depend on the number of threads.
+//! gzip input is recognised by its magic bytes (whatever the name) and decompressed on the
+//! fly.
+//!
+//! Malformed lines abort the read with a [`ParseError`](crate::ParseError) naming the file,
+//! line and field, unless [`ReadOptions::skip_bad_lines`] is set: then they are counted in
+//! the [`ReadReport`] and handed out as [`Reject`]s, never dropped silently.
+
+mod parse;
+mod write;
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use oddity_core::EventTable;
+use rayon::prelude::*;
+
+pub use parse::EnergyUnit;
+pub use write::{CsvWriter, Precision, WriteOptions, format_g6, write_table};
+
+use crate::error::excerpt;
+use crate::{EventSource, IoError, ParseError};
+
+/// Options of [`CsvReader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Skip malformed lines (counted and returned as [`Reject`]s) instead of failing.
+    pub skip_bad_lines: bool,
+    /// Unit of E, pT and MET in the file.
+    pub unit: EnergyUnit,
+    /// Bytes read and parsed per step (default 8 MiB).
+    pub chunk_bytes: usize,
+    /// Longest accepted line (default 16 MiB); longer input is an error, so a file without
+    /// line ends cannot exhaust memory.
+    pub max_line_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self { skip_bad_lines: false, unit: EnergyUnit::MeV, chunk_bytes: 8 << 20, max_line_bytes: 16 << 20 }
+    }
+}
+
+/// Counts of what a reader has seen so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReadReport {
+    /// Events returned.
+    pub events: u64,
+    /// Lines read, including empty and rejected ones.
+    pub lines: u64,
+    /// Empty lines skipped (physics-spec §2.2).
+    pub empty_lines: u64,
+    /// Malformed lines skipped with `skip_bad_lines`.
+    pub rejected: u64,
+    /// φ values beyond π + 1e-6 that were wrapped into [−π, π) (physics-spec §1).
+    pub wrapped_phi: u64,
+    /// Bytes of (decompressed) text parsed.
+    pub bytes: u64,
+    /// Bytes consumed from the file itself (compressed for gzip), for progress.
+    pub input_bytes: u64,
+}
+
+/// A malformed line skipped under [`ReadOptions::skip_bad_lines`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// The error, with file, line and field.
+    pub error: ParseError,
+    /// The whole line as read (lossily decoded as UTF-8).
+    pub text: String,
+}
+
+/// Counts bytes read from the underlying file.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+    shared: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        self.shared.store(self.count, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Streaming, parallel DarkMachines CSV reader (see the module docs).
+pub struct CsvReader {
+    name: String,
+    path: PathBuf,
+    input: Box<dyn Read + Send>,
+    input_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    options: ReadOptions,
+    buf: Vec<u8>,
+    eof: bool,
+    next_line: u64,
+    report: ReadReport,
+    queue: VecDeque<EventTable>,
+    rejects: Vec<Reject>,
+}
+
+impl std::fmt::Debug for CsvReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvReader").field("path", &self.path).field("report", &self.report).finish()
+    }
+}
+
+/// The parse result of one piece of a chunk; line numbers are relative to the piece.
+#[derive(Default)]
+struct Piece {
+    table: EventTable,
+    lines: u64,
+    empty: u64,
+    wrapped: u64,
+    rejects: Vec<(u64, parse::LineError, Vec<u8>)>,
+    error: Option<(u64, parse::LineError)>,
+}
+
+impl CsvReader {
+    /// Opens `path` (plain or gzip, recognised by content).
+    pub fn open(path: &Path, options: ReadOptions) -> Result<Self, IoError> {
+        let file = File::open(path).map_err(|source| IoError::Open { path: path.into(), source })?;
+        let input_bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counting = Counting { inner: file, count: 0, shared: input_bytes.clone() };
+        let mut buffered = BufReader::with_capacity(1 << 16, counting);
+        let head = buffered.fill_buf().map_err(|source| IoError::Read { path: path.into(), source })?;
+        if head.starts_with(b"PAR1") {
+            return Err(IoError::Parquet {
+                path: path.into(),
+                message: "this is a Parquet file, not DarkMachines CSV; give it a .parquet name".into(),
+            });
+        }
+        let input: Box<dyn Read + Send> = if head.starts_with(&[0x1f, 0x8b]) {
+            Box::new(flate2::read::MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Self {
+            name: path.display().to_string(),
+            path: path.into(),
+            input,
+            input_bytes,
+            options,
+            buf: Vec::new(),
+            eof: false,
+            next_line: 1,
+            report: ReadReport::default(),
+            queue: VecDeque::new(),
+            rejects: Vec::new(),
+        })
+    }
+
+    /// Reads the whole file into one table.
+    pub fn read_all(path: &Path, options: ReadOptions) -> Result<(EventTable, ReadReport, Vec<Reject>), IoError> {
+        let mut reader = Self::open(path, options)?;
+        let mut table = EventTable::new();
+        while let Some(batch) = reader.next_batch(usize::MAX)? {
+            if table.is_empty() { table = batch } else { table.append(&batch) }
+        }
+        let rejects = reader.take_rejects();
+        Ok((table, reader.report, rejects))
+    }
+
+    fn read_err(&self, source: std::io::Error) -> IoError {
+        IoError::Read { path: self.path.clone(), source }
+    }
+
+    /// Reads the next chunk of whole lines into `self.buf[..n]`; returns `n` (0 at the end).
+    fn fill_chunk(&mut self) -> Result<usize, IoError> {
+        let chunk = self.options.chunk_bytes.max(1);
+        let mut target = chunk;
+        loop {
+            self.read_until(target)?;
+            if self.eof {
+                return Ok(self.buf.len());
+            }
+            if let Some(last) = memchr::memrchr(b'\n', &self.buf) {
+                return Ok(last + 1);
+            }
+            // No line end yet: read more, up to the line-length limit.
+            if self.buf.len() >= self.options.max_line_bytes {
+                return Err(ParseError {
+                    file: self.name.clone(),
+                    line: self.next_line,
+                    field: None,
+                    message: format!(
+                        "line is longer than {} bytes; is this a DarkMachines CSV file?",
+                        self.options.max_line_bytes
+                    ),
+                    text: excerpt(&self.buf[..80.min(self.buf.len())]),
+                }
+                .into());
+            }
+            target = self.buf.len() + chunk;
+        }
+    }
+
+    /// Reads until `self.buf` holds `target` bytes or the input ends.
+    fn read_until(&mut self, target: usize) -> Result<(), IoError> {
+        while !self.eof && self.buf.len() < target {
+            let old = self.buf.len();
+            self.buf.resize(target, 0);
+            let read = self.input.read(&mut self.buf[old..]);
+            self.buf.truncate(old + *read.as_ref().unwrap_or(&0));
+            match read {
+                Ok(n) => self.eof = n == 0,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.read_err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses `self.buf[..n]` into the queue.
+    fn parse_chunk(&mut self, n: usize) -> Result<(), IoError> {
+        let chunk = &self.buf[..n];
+        let pieces = split_pieces(chunk, rayon::current_num_threads() * 2);
+        let unit = self.options.unit;
+        let skip = self.options.skip_bad_lines;
+        let parsed: Vec<Piece> = pieces.par_iter().map(|p| parse_piece(p, unit, skip)).collect();
+        let mut line0 = self.next_line;
+        for mut piece in parsed {
+            if let Some((rel, e)) = piece.error {
+                return Err(self.parse_error(line0 + rel, e).into());
+            }
+            for (rel, e, text) in piece.rejects {
+                let error = self.parse_error(line0 + rel, e);
+                self.rejects.push(Reject { error, text: String::from_utf8_lossy(&text).into_owned() });
+                self.report.rejected += 1;
+            }
+            for l in &mut piece.table.source_line {
+                *l += line0;
+            }
+            self.report.lines += piece.lines;
+            self.report.empty_lines += piece.empty;
+            self.report.wrapped_phi += piece.wrapped;
+            line0 += piece.lines;
+            if !piece.table.is_empty() {
+                self.queue.push_back(piece.table);
+            }
+        }
+        self.next_line = line0;
+        self.report.bytes += n as u64;
+        self.buf.drain(..n);
+        Ok(())
+    }
+
+    fn parse_error(&self, line: u64, e: parse::LineError) -> ParseError {
+        ParseError { file: self.name.clone(), line, field: e.field, message: e.message, text: excerpt(&e.text) }
+    }
+
+    /// The lines rejected so far under `skip_bad_lines`, removed from the reader.
+    pub fn take_rejects(&mut self) -> Vec<Reject> {
+        std::mem::take(&mut self.rejects)
+    }
+}
+
+/// Splits `chunk` into up to `n` pieces of whole lines of similar size.
+fn split_pieces(chunk: &[u8], n: usize) -> Vec<&[u8]> {
+    const MIN_PIECE: usize = 256 << 10;
+    let n = n.clamp(1, chunk.len() / MIN_PIECE + 1);
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = (chunk.len() * k / n).max(start);
+        let Some(nl) = memchr::memchr(b'\n', &chunk[target..]) else { break };
+        let end = target + nl + 1;
+        out.push(&chunk[start..end]);
+        start = end;
+    }
+    if start < chunk.len() {
+        out.push(&chunk[start..]);
+    }
+    out
+}
+
+/// Parses the lines of one piece; line numbers in the result are 0-based within the piece.
+fn parse_piece(piece: &[u8], unit: EnergyUnit, skip_bad_lines: bool) -> Piece {
+    let mut out = Piece { table: EventTable::with_capacity(piece.len() / 128, piece.len() / 32), ..Piece::default() };
+    let mut start = 0;
+    let mut rel = 0u64;
+    while start < piece.len() {
+        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |e| start + e);
+        let line = &piece[start..end];
+        match parse::parse_line(line, rel, unit, &mut out.table) {
+            Ok(parse::LineKind::Event { wrapped_phi }) => out.wrapped += u64::from(wrapped_phi),
+            Ok(parse::LineKind::Empty) => out.empty += 1,
+            Err(e) if skip_bad_lines => out.rejects.push((rel, e, line.to_vec())),
+            Err(e) => {
+                out.error = Some((rel, e));
+                return out;
+            }
+        }
+        rel += 1;
+        start = end + 1;
+    }
+    out.lines = rel;
+    out
+}
+
+impl EventSource for CsvReader {
+    fn next_batch(&mut self, max: usize) -> Result<Option<EventTable>, IoError> {
+        let max = max.max(1);
+        while self.queue.is_empty() {
+            let n = self.fill_chunk()?;
+            if n == 0 {
+                self.report.input_bytes = self.input_bytes.load(std::sync::atomic::Ordering::Relaxed);
+                return Ok(None);
+            }
+            self.parse_chunk(n)?;
+        }
+        let mut batch = self.queue.pop_front().unwrap_or_default();
+        if batch.len() > max {
+            let rest = batch.slice(max..batch.len());
+            batch = batch.slice(0..max);
+            self.queue.push_front(rest);
+        }
+        while let Some(next) = self.queue.front() {
+            if batch.len() + next.len() > max {
+                break;
+            }
+            if let Some(next) = self.queue.pop_front() {
+                batch.append(&next);
+            }
+        }
+        self.report.events += batch.len() as u64;
+        self.report.input_bytes = self.input_bytes.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(batch))
+    }
+
+    fn report(&self) -> ReadReport {
+        self.report
+    }
+
+    fn take_rejects(&mut self) -> Vec<Reject> {
+        CsvReader::take_rejects(self)
+    }
+}

@@ -1,0 +1,367 @@
+//! The DarkMachines line grammar (physics-spec §2.1-2.4), one line at a time.
+//!
+//! Hand-written rather than built on the `csv` crate: a line mixes two separators (`;`
+//! between the header fields and objects, `,` inside objects) with a variable number of
+//! objects, and the rules (one optional trailing `;`, legacy-format detection, per-field
+//! messages) are about fields, not records. Splitting with `memchr` and parsing numbers with
+//! `fast-float2` (correctly rounded) is also what makes the reader fast.
+
+use memchr::memchr_iter;
+use oddity_core::{EventHeader, EventTable, ObjectKind};
+
+/// Energy unit of E, pT and MET in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnergyUnit {
+    /// MeV, the DarkMachines convention: values are divided by 1000 at parse time.
+    #[default]
+    MeV,
+    /// GeV: values are kept as read.
+    GeV,
+}
+
+impl EnergyUnit {
+    /// Converts a value in this unit to GeV (x / 1000 for MeV, correctly rounded).
+    #[inline]
+    pub fn to_gev(self, x: f64) -> f64 {
+        match self {
+            Self::MeV => x / 1000.0,
+            Self::GeV => x,
+        }
+    }
+
+    /// Converts a value in GeV to this unit.
+    #[inline]
+    pub fn from_gev(self, x: f64) -> f64 {
+        match self {
+            Self::MeV => x * 1000.0,
+            Self::GeV => x,
+        }
+    }
+}
+
+/// A defect found in one line: 1-based field index (when inside a field), message and the
+/// offending text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineError {
+    pub field: Option<usize>,
+    pub message: String,
+    pub text: Vec<u8>,
+}
+
+impl LineError {
+    fn field(field: usize, text: &[u8], message: impl Into<String>) -> Self {
+        Self { field: Some(field), message: message.into(), text: text.to_vec() }
+    }
+}
+
+/// What a successfully parsed line was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Event { wrapped_phi: u32 },
+    Empty,
+}
+
+const PHI_TOLERANCE: f64 = std::f64::consts::PI + 1e-6;
+const LEGACY_MESSAGE: &str = "legacy DarkMachines format without energy (type,pt,eta,phi) is not supported; \
+use the hackathon format eventID;processID;weight;MET;METphi;type,E,pt,eta,phi";
+
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' '] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Parses a finite float (plain or C-style exponent); `nan`, `inf` and hex are rejected.
+#[inline]
+fn float(s: &[u8]) -> Option<f64> {
+    // fast-float2 accepts "inf"/"nan"; the finiteness check rejects them. It requires the
+    // whole slice to be a number, so trailing garbage fails.
+    match fast_float2::parse::<f64, _>(s) {
+        Ok(x) if x.is_finite() => Some(x),
+        _ => None,
+    }
+}
+
+fn integer(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn wrap(phi: f64, wrapped: &mut u32) -> f64 {
+    if phi.abs() <= PHI_TOLERANCE {
+        phi
+    } else {
+        *wrapped += 1;
+        oddity_core::fourvec::wrap_phi(phi)
+    }
+}
+
+/// Parses one line (without its `\n`; a trailing `\r` is stripped) into `table`.
+///
+/// On error nothing is left in `table` from this line.
+pub(crate) fn parse_line(
+    line: &[u8],
+    line_no: u64,
+    unit: EnergyUnit,
+    table: &mut EventTable,
+) -> Result<LineKind, LineError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if trim(line).is_empty() {
+        return Ok(LineKind::Empty);
+    }
+    let n_events = table.len();
+    let result = parse_event(line, line_no, unit, table);
+    if result.is_err() {
+        table.truncate(n_events);
+    }
+    result
+}
+
+fn parse_event(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTable) -> Result<LineKind, LineError> {
+    // Field boundaries: fields[i] is the i-th `;`-separated slice.
+    let mut fields: [&[u8]; 5] = [&[]; 5];
+    let mut start = 0usize;
+    let mut semis = memchr_iter(b';', line);
+    for (i, slot) in fields.iter_mut().enumerate() {
+        match semis.next() {
+            Some(end) => {
+                *slot = trim(&line[start..end]);
+                start = end + 1;
+            }
+            None if i == 4 => {
+                *slot = trim(&line[start..]);
+                start = line.len() + 1;
+            }
+            None => {
+                let rest = &line[start..];
+                if memchr::memchr(b',', rest).is_some() {
+                    if i == 0 {
+                        return Err(LineError {
+                            field: None,
+                            message: "fixed-length DarkMachines rows are not supported; use the variable-length format".into(),
+                            text: line.to_vec(),
+                        });
+                    }
+                    return Err(LineError::field(i + 1, trim(rest), LEGACY_MESSAGE));
+                }
+                return Err(LineError {
+                    field: None,
+                    message: format!(
+                        "found {} field(s), expected at least 5 (eventID;processID;weight;MET;METphi)",
+                        i + 1
+                    ),
+                    text: line.to_vec(),
+                });
+            }
+        }
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if memchr::memchr(b',', f).is_some() {
+            return Err(LineError::field(i + 1, f, LEGACY_MESSAGE));
+        }
+    }
+    let event_id = integer(fields[0])
+        .ok_or_else(|| LineError::field(1, fields[0], "event ID must be a decimal integer"))?;
+    if fields[1].is_empty() {
+        return Err(LineError::field(2, fields[1], "process ID must not be empty"));
+    }
+    let process = std::str::from_utf8(fields[1])
+        .map_err(|_| LineError::field(2, fields[1], "process ID is not valid UTF-8"))?;
+    let weight = float(fields[2]).ok_or_else(|| LineError::field(3, fields[2], "weight must be a finite number"))?;
+    let met = float(fields[3])
+        .filter(|m| *m >= 0.0)
+        .ok_or_else(|| LineError::field(4, fields[3], "MET must be a finite number >= 0"))?;
+    let met_phi = float(fields[4]).ok_or_else(|| LineError::field(5, fields[4], "MET phi must be a finite number"))?;
+    let mut wrapped_phi = 0u32;
+    let met_phi = wrap(met_phi, &mut wrapped_phi);
+    table.push_event(EventHeader { event_id, process, weight, met: unit.to_gev(met), met_phi, source_line: line_no });
+
+    // Objects: fields 6.. up to an optional single empty trailing field.
+    let mut field_no = 5usize;
+    while start <= line.len() {
+        let end = memchr::memchr(b';', &line[start..]).map_or(line.len(), |e| start + e);
+        let raw = trim(&line[start..end]);
+        let is_last = end == line.len();
+        field_no += 1;
+        start = end + 1;
+        if raw.is_empty() {
+            if is_last {
+                break; // the one allowed trailing `;`
+            }
+            return Err(LineError::field(field_no, raw, "empty field; only one trailing ';' is allowed"));
+        }
+        parse_object(raw, field_no, unit, table, &mut wrapped_phi)?;
+    }
+    Ok(LineKind::Event { wrapped_phi })
+}
+
+fn parse_object(
+    raw: &[u8],
+    field_no: usize,
+    unit: EnergyUnit,
+    table: &mut EventTable,
+    wrapped_phi: &mut u32,
+) -> Result<(), LineError> {
+    let mut values: [&[u8]; 5] = [&[]; 5];
+    let mut n = 0usize;
+    for part in raw.split(|c| *c == b',') {
+        if n < 5 {
+            values[n] = trim(part);
+        }
+        n += 1;
+    }
+    let err = |m: String| LineError::field(field_no, raw, m);
+    if n != 5 {
+        let hint = if n == 4 && ObjectKind::from_token(values[0]).is_ok() {
+            " (a 4-value object is the legacy format without energy, which is not supported)"
+        } else {
+            ""
+        };
+        return Err(err(format!("object has {n} values, expected 5 (type,E,pt,eta,phi){hint}")));
+    }
+    let kind = ObjectKind::from_token(values[0]).map_err(|e| {
+        let hint = if values[0] == b"a" { "; 'a' is the photon of the legacy format, which is not supported" } else { "" };
+        err(format!("{e}{hint}"))
+    })?;
+    let e = float(values[1]).filter(|v| *v >= 0.0).ok_or_else(|| {
+        err(format!("E must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[1])))
+    })?;
+    let pt = float(values[2]).filter(|v| *v >= 0.0).ok_or_else(|| {
+        err(format!("pt must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[2])))
+    })?;
+    let eta = float(values[3])
+        .ok_or_else(|| err(format!("eta must be a finite number, got '{}'", String::from_utf8_lossy(values[3]))))?;
+    let phi = float(values[4])
+        .ok_or_else(|| err(format!("phi must be a finite number, got '{}'", String::from_utf8_lossy(values[4]))))?;
+    // E slightly below pT happens through 6-digit rounding of massless objects (spec §2.2).
+    if e < pt * (1.0 - 1e-3) {
+        return Err(err(format!("E ({e}) is below pt ({pt}) beyond rounding (E >= pt*(1-1e-3) required)")));
+    }
+    let phi = wrap(phi, wrapped_phi);
+    table.push_object(kind, unit.to_gev(e), unit.to_gev(pt), eta, phi);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<(EventTable, LineKind), LineError> {
+        let mut t = EventTable::new();
+        parse_line(line.as_bytes(), 1, EnergyUnit::MeV, &mut t).map(|k| (t, k))
+    }
+
+    fn message(line: &str) -> (Option<usize>, String) {
+        let e = one(line).unwrap_err();
+        (e.field, e.message)
+    }
+
+    #[test]
+    fn paper_example_without_trailing_semicolon() {
+        let (t, _) = one("94;ttbar;1;112288;1.74766;b,331927,147558,-1.44969,-1.76399;j,100406,85589,-0.568259,-1.17144;b,55808.8,54391.4,-0.198215,1.726").unwrap();
+        let ev = t.event(0);
+        assert_eq!((ev.event_id, ev.process, ev.weight), (94, "ttbar", 1.0));
+        assert_eq!(ev.met, 112.288);
+        assert_eq!(ev.objects.len(), 3);
+        assert_eq!(ev.objects.get(0).kind, ObjectKind::BJet);
+        assert_eq!(ev.objects.get(0).e, 331.927);
+        assert_eq!(ev.objects.get(2).pt, 54391.4 / 1000.0);
+        assert_eq!(ev.objects.get(2).phi, 1.726);
+    }
+
+    #[test]
+    fn quirks_are_accepted() {
+        // trailing ';', %g exponents, spaces, CRLF, muon aliases, zero objects.
+        let (t, _) = one("354; p ;2.44336e-05;1.05628e+06;-3.06744;j,1.06946e+06, 751597 ,0.858186,-1.84217;mu+,5e4,5e4,0,0;\r").unwrap();
+        let ev = t.event(0);
+        assert_eq!(ev.process, "p");
+        assert_eq!(ev.weight, 2.44336e-05);
+        assert_eq!(ev.met, 1056.28);
+        assert_eq!(ev.objects.get(0).e, 1069.46);
+        assert_eq!(ev.objects.get(1).kind, ObjectKind::MuonPlus);
+        assert_eq!(one("1;proc;1;51234;0.3;").unwrap().0.event(0).objects.len(), 0);
+        assert_eq!(one("1;proc;1;51234;0.3").unwrap().0.event(0).objects.len(), 0);
+        assert_eq!(one("").unwrap().1, LineKind::Empty);
+        assert_eq!(one("   \r").unwrap().1, LineKind::Empty);
+        // E a little below pT through rounding is fine; φ slightly beyond π is kept as read.
+        let (t, k) = one("1;p;1;0;3.1415936;g,99950,100000,0,3.14159;").unwrap();
+        assert_eq!(k, LineKind::Event { wrapped_phi: 0 });
+        assert_eq!(t.event(0).met_phi, 3.1415936);
+        let (t, k) = one("1;p;1;0;4;").unwrap();
+        assert_eq!(k, LineKind::Event { wrapped_phi: 1 });
+        assert!((t.event(0).met_phi - (4.0 - 2.0 * std::f64::consts::PI)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn errors_name_field_and_expectation() {
+        let cases: &[(&str, Option<usize>, &str)] = &[
+            ("1;p;1;2", None, "found 4 field(s), expected at least 5"),
+            ("x;p;1;2;0", Some(1), "event ID must be a decimal integer"),
+            ("1.5;p;1;2;0", Some(1), "event ID must be a decimal integer"),
+            ("1;;1;2;0", Some(2), "process ID must not be empty"),
+            ("1;p;nan;2;0", Some(3), "weight must be a finite number"),
+            ("1;p;1;-2;0", Some(4), "MET must be a finite number >= 0"),
+            ("1;p;1;2;inf", Some(5), "MET phi must be a finite number"),
+            ("1;p;1;2;0;j,1,1,0", Some(6), "object has 4 values, expected 5"),
+            ("1;p;1;2;0;j,1,1,0,0,0", Some(6), "object has 6 values"),
+            ("1;p;1;2;0;t,1,1,0,0", Some(6), "unknown object type 't'"),
+            ("1;p;1;2;0;a,1,1,0,0", Some(6), "'a' is the photon of the legacy format"),
+            ("1;p;1;2;0;j,-1,1,0,0", Some(6), "E must be a finite number >= 0"),
+            ("1;p;1;2;0;j,1,-1,0,0", Some(6), "pt must be a finite number >= 0"),
+            ("1;p;1;2;0;j,1,1,0x1p3,0", Some(6), "eta must be a finite number"),
+            ("1;p;1;2;0;j,1,1,0,nan", Some(6), "phi must be a finite number"),
+            ("1;p;1;2;0;j,50,100,0,0", Some(6), "E (50) is below pt (100)"),
+            ("1;p;1;2;0;;j,1,1,0,0", Some(6), "empty field"),
+            ("1;p;1;2;0;j,1,1,0,0;;", Some(7), "empty field"),
+            ("1;p;1;2;0;j,1,1,0,0;j,1,1,0,0,", Some(7), "object has 6 values"),
+            ("1;112288;1.74766;b,147558,-1.44969,-1.76399", Some(4), "legacy DarkMachines format without energy"),
+            ("1,2,3,4,5,6", None, "fixed-length DarkMachines rows are not supported"),
+            ("1;p;1;2;0;j,1,1,,0", Some(6), "eta must be a finite number, got ''"),
+            ("0.5;112288;1.74766;b,147558,-1.44969,-1.76399;j,1,2,3", Some(4), "legacy DarkMachines format without energy"),
+        ];
+        for (line, field, expected) in cases {
+            let (f, m) = message(line);
+            assert_eq!(f, *field, "{line}: {m}");
+            assert!(m.contains(expected), "{line}: got '{m}', expected '{expected}'");
+        }
+        // An event ID that is a float in exponent notation is rejected too.
+        assert_eq!(message("1e3;p;1;2;0").0, Some(1));
+    }
+
+    #[test]
+    fn failed_line_leaves_table_unchanged() {
+        let mut t = EventTable::new();
+        parse_line(b"1;p;1;2;0;j,1,1,0,0", 1, EnergyUnit::MeV, &mut t).unwrap();
+        let before = t.clone();
+        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 2, EnergyUnit::MeV, &mut t).is_err());
+        assert_eq!(t.len(), before.len());
+        assert_eq!(t.offsets, before.offsets);
+        assert_eq!(t.kind, before.kind);
+    }
+
+    #[test]
+    fn gev_unit_keeps_values() {
+        let mut t = EventTable::new();
+        parse_line(b"1;p;1;150;0;j,700,650,0,0", 1, EnergyUnit::GeV, &mut t).unwrap();
+        assert_eq!(t.met[0], 150.0);
+        assert_eq!(t.pt[0], 650.0);
+    }
+}

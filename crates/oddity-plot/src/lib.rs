@@ -1,0 +1,1 @@
+//! Oddity plotting (work in progress).
