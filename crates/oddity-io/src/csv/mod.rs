@@ -128,13 +128,19 @@ impl CsvReader {
     /// Opens `path` (plain or gzip, recognised by content).
     pub fn open(path: &Path, options: ReadOptions) -> Result<Self, IoError> {
         let file = File::open(path).map_err(|source| IoError::Open { path: path.into(), source })?;
+        Self::from_reader(path, file, options)
+    }
+
+    /// Reads from any byte stream (plain or gzip, recognised by content); `name` is used in
+    /// error messages.
+    pub fn from_reader(name: &Path, reader: impl Read + Send + 'static, options: ReadOptions) -> Result<Self, IoError> {
         let input_bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let counting = Counting { inner: file, count: 0, shared: input_bytes.clone() };
+        let counting = Counting { inner: reader, count: 0, shared: input_bytes.clone() };
         let mut buffered = BufReader::with_capacity(1 << 16, counting);
-        let head = buffered.fill_buf().map_err(|source| IoError::Read { path: path.into(), source })?;
+        let head = buffered.fill_buf().map_err(|source| IoError::Read { path: name.into(), source })?;
         if head.starts_with(b"PAR1") {
             return Err(IoError::Parquet {
-                path: path.into(),
+                path: name.into(),
                 message: "this is a Parquet file, not DarkMachines CSV; give it a .parquet name".into(),
             });
         }
@@ -144,8 +150,8 @@ impl CsvReader {
             Box::new(buffered)
         };
         Ok(Self {
-            name: path.display().to_string(),
-            path: path.into(),
+            name: name.display().to_string(),
+            path: name.into(),
             input,
             input_bytes,
             options,
@@ -160,13 +166,21 @@ impl CsvReader {
 
     /// Reads the whole file into one table.
     pub fn read_all(path: &Path, options: ReadOptions) -> Result<(EventTable, ReadReport, Vec<Reject>), IoError> {
-        let mut reader = Self::open(path, options)?;
+        Self::open(path, options)?.collect_all()
+    }
+
+    /// Reads everything that is left into one table, with the report and the rejects.
+    pub fn collect_all(mut self) -> Result<(EventTable, ReadReport, Vec<Reject>), IoError> {
         let mut table = EventTable::new();
-        while let Some(batch) = reader.next_batch(usize::MAX)? {
-            if table.is_empty() { table = batch } else { table.append(&batch) }
+        while let Some(batch) = self.next_batch(usize::MAX)? {
+            if table.is_empty() {
+                table = batch;
+            } else {
+                table.append(&batch);
+            }
         }
-        let rejects = reader.take_rejects();
-        Ok((table, reader.report, rejects))
+        let rejects = self.take_rejects();
+        Ok((table, self.report, rejects))
     }
 
     fn read_err(&self, source: std::io::Error) -> IoError {
