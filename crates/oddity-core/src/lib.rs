@@ -7,6 +7,8 @@
 //!   addressed through `offsets`, like an Arrow list array. [`Event`] is a borrowed view of one
 //!   row and [`Objects`] of its objects.
 //! - [`fourvec`]: four-vector helpers (p_x, p_y, p_z, rapidity, invariant mass, Δφ), f64, GeV.
+//! - [`summary`]: streaming sample summaries (Σw, effective sample size, process mix,
+//!   multiplicities, weighted MET/HT quantiles).
 //! - [`selection`]: object preselection profiles and event selections (the DarkMachines
 //!   channels 1, 2a, 2b, 3 and the 4-top region) built in and loadable from TOML.
 //!
@@ -16,8 +18,10 @@
 pub mod fourvec;
 mod kind;
 pub mod selection;
+pub mod summary;
 mod table;
 
 pub use kind::{ObjectKind, UnknownToken};
 pub use selection::{Preselection, Selection, SelectionError};
+pub use summary::{Summary, SummaryReport};
 pub use table::{Event, EventHeader, EventTable, ObjectRef, Objects, TableError};
