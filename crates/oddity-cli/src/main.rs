@@ -1,1 +1,83 @@
-fn main() {}
+//! `oddity`: model-independent anomaly detection for LHC events, from the command line.
+//!
+//! A thin layer over the library crates: each subcommand has a clap `Args` struct, converts it
+//! into validated options and calls the libraries. Exit codes: 0 success, 2 usage or input
+//! error (malformed file, missing file, bad option), 1 anything else (e.g. a failed write).
+
+mod cmd;
+mod embedded;
+mod input;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Model-independent anomaly detection in LHC collision events.
+#[derive(Debug, Parser)]
+#[command(name = "oddity", version, about, propagate_version = true)]
+struct Cli {
+    /// No progress bars and no informational logs.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Summarise event files: events, Σw, effective sample size, processes, multiplicities,
+    /// MET/HT quantiles.
+    Inspect(cmd::inspect::Args),
+    /// Apply a channel or a selection file and write the selected events (CSV or Parquet).
+    Select(cmd::select::Args),
+    /// Convert between DarkMachines CSV (.csv, .csv.gz) and Parquet.
+    Convert(cmd::convert::Args),
+    /// Run the demonstration on the embedded sample.
+    Demo(cmd::demo::Args),
+}
+
+/// Global settings every command receives.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    /// Show progress bars (stderr is a terminal and not `--quiet`).
+    pub progress: bool,
+    pub quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let level = if cli.quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ODDITY_LOG").unwrap_or_else(|_| level.into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).without_time().init();
+    let global = Global { progress: !cli.quiet && std::io::stderr().is_terminal(), quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Inspect(a) => cmd::inspect::run(a, global),
+        Command::Select(a) => cmd::select::run(a, global),
+        Command::Convert(a) => cmd::convert::run(a, global),
+        Command::Demo(a) => cmd::demo::run(a, global),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// 2 for input and usage errors, 1 for failures of the machine (writes, internal errors).
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let is_write = e.chain().any(|c| matches!(c.downcast_ref::<oddity_io::IoError>(), Some(oddity_io::IoError::Write { .. })))
+        || e.chain().any(|c| c.downcast_ref::<input::OutputError>().is_some());
+    if is_write { 1 } else { 2 }
+}

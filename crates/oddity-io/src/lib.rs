@@ -10,6 +10,7 @@
 //!
 //! Errors ([`IoError`]) name the file, and for malformed lines the line and field.
 
+pub mod atomic;
 pub mod csv;
 mod error;
 pub mod parquet;

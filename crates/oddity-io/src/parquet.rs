@@ -19,13 +19,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, GenericListArray, Int8Array, Int64Array, ListArray,
-    OffsetSizeTrait, RecordBatch, StringArray, StructArray,
+    Array, ArrayRef, AsArray, Float64Array, GenericListArray, Int8Array, Int64Array, ListArray, OffsetSizeTrait,
+    RecordBatch, StringArray, StructArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow::datatypes::{
-    DataType, Field, Fields, Float64Type, Int8Type, Int64Type, Schema, SchemaRef, UInt64Type,
-};
+use arrow::datatypes::{DataType, Field, Fields, Float64Type, Int8Type, Int64Type, Schema, SchemaRef, UInt64Type};
 use oddity_core::{EventTable, ObjectKind};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -57,8 +55,7 @@ const READ_BATCH_EVENTS: usize = 8192;
 /// Name of the list element field (the Parquet spec's and pyarrow's choice).
 const LIST_ITEM: &str = "element";
 
-const EVENT_COLUMNS: [&str; 7] =
-    ["event_id", "process", "weight", "met", "met_phi", "source_line", "objects"];
+const EVENT_COLUMNS: [&str; 7] = ["event_id", "process", "weight", "met", "met_phi", "source_line", "objects"];
 const OBJECT_FIELDS: [&str; 5] = ["type", "e", "pt", "eta", "phi"];
 const EXPECTED: &str = "event_id: int64, process: utf8, weight: float64, met: float64, \
      met_phi: float64, source_line: uint64 (optional), \
@@ -126,17 +123,7 @@ impl std::fmt::Debug for ParquetWriter {
 impl ParquetWriter {
     /// Starts writing `path` (through a temporary file next to it).
     pub fn create(path: &Path) -> Result<Self, IoError> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".oddity-").suffix(".parquet.tmp");
-        // The default 0600 would survive the rename; let the umask decide, like File::create.
-        #[cfg(unix)]
-        let perms = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666);
-        #[cfg(unix)]
-        builder.permissions(perms);
-        let tmp = builder
-            .tempfile_in(dir)
-            .map_err(|source| IoError::Write { path: path.into(), source })?;
+        let tmp = crate::atomic::temp_file_beside(path).map_err(|source| IoError::Write { path: path.into(), source })?;
         let level = ZstdLevel::try_new(3).map_err(|e| write_err(path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
@@ -148,9 +135,8 @@ impl ParquetWriter {
             ]))
             .build();
         let schema = event_schema();
-        let writer =
-            ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, tmp), schema.clone(), Some(props))
-                .map_err(|e| write_err(path, e))?;
+        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, tmp), schema.clone(), Some(props))
+            .map_err(|e| write_err(path, e))?;
         Ok(Self { path: path.into(), writer, schema })
     }
 }
@@ -181,7 +167,9 @@ fn check_table(t: &EventTable) -> Result<(), String> {
         return Err(format!("invalid event table: offsets are not a valid list of {n} events over {m} objects"));
     }
     if m > i32::MAX as usize {
-        return Err(format!("a batch of {m} objects exceeds the 2^31 objects of one Arrow list; write smaller batches"));
+        return Err(format!(
+            "a batch of {m} objects exceeds the 2^31 objects of one Arrow list; write smaller batches"
+        ));
     }
     let names = t.process_names.len();
     if let Some((i, p)) = t.process.iter().enumerate().find(|(_, p)| **p as usize >= names) {
@@ -201,12 +189,8 @@ fn to_record_batch(t: &EventTable, schema: &SchemaRef) -> Result<RecordBatch, ar
     )?;
     // check_table: offsets start at 0, never decrease, and end at m <= i32::MAX.
     let offsets: Vec<i32> = t.offsets.iter().map(|&o| o as i32).collect();
-    let list = ListArray::try_new(
-        list_item_field(),
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Arc::new(objects),
-        None,
-    )?;
+    let list =
+        ListArray::try_new(list_item_field(), OffsetBuffer::new(ScalarBuffer::from(offsets)), Arc::new(objects), None)?;
     let names = &t.process_names;
     let process = StringArray::from_iter_values(t.process.iter().map(|&p| names[p as usize].as_str()));
     let columns: Vec<ArrayRef> = vec![
@@ -266,10 +250,7 @@ pub struct ParquetReader {
 
 impl std::fmt::Debug for ParquetReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParquetReader")
-            .field("path", &self.path)
-            .field("events", &self.events)
-            .finish_non_exhaustive()
+        f.debug_struct("ParquetReader").field("path", &self.path).field("events", &self.events).finish_non_exhaustive()
     }
 }
 
@@ -450,7 +431,8 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, String
 impl Decoded {
     fn new(batch: &RecordBatch, first_row: u64, has_source_line: bool) -> Result<Self, String> {
         let len = batch.num_rows();
-        let null_err = |name: &str, i: usize| format!("column '{name}' is null in row {}", first_row + i as u64);
+        let null_err =
+            |name: &str, i: usize| format!("column '{name}' is null in row {} (0-based)", first_row + i as u64);
         let checked = |name: &str| -> Result<&ArrayRef, String> {
             let a = column(batch, name)?;
             match first_null(a.logical_nulls().as_ref()) {
@@ -469,8 +451,8 @@ impl Decoded {
             .ok_or_else(|| wrong_type("event_id", ids.data_type(), "int64"))?
             .values()
             .clone();
-        let process = arrow::compute::cast(checked("process")?, &DataType::Utf8)
-            .map_err(|e| format!("column 'process': {e}"))?;
+        let process =
+            arrow::compute::cast(checked("process")?, &DataType::Utf8).map_err(|e| format!("column 'process': {e}"))?;
         let process = process.as_string_opt::<i32>().cloned().ok_or("column 'process' is not utf8")?;
         let source_line = if has_source_line {
             let a = checked("source_line")?;
@@ -478,7 +460,11 @@ impl Decoded {
                 DataType::Int64 => {
                     let v = a.as_primitive::<Int64Type>().values();
                     if let Some(i) = v.iter().position(|&x| x < 0) {
-                        return Err(format!("column 'source_line' is negative ({}) in row {}", v[i], first_row + i as u64));
+                        return Err(format!(
+                            "column 'source_line' is negative ({}) in row {} (0-based)",
+                            v[i],
+                            first_row + i as u64
+                        ));
                     }
                     v.iter().map(|&x| x as u64).collect()
                 }
@@ -500,16 +486,17 @@ impl Decoded {
             return Err(wrong_type("objects", objects.data_type(), "list<struct<...>>"));
         };
         let row_of = |j: usize| first_row + offsets.partition_point(|&o| o <= j).saturating_sub(1) as u64;
-        let structs = values
-            .as_struct_opt()
-            .ok_or_else(|| wrong_type("objects", objects.data_type(), "list<struct<...>>"))?;
+        let structs =
+            values.as_struct_opt().ok_or_else(|| wrong_type("objects", objects.data_type(), "list<struct<...>>"))?;
         if let Some(j) = first_null(structs.logical_nulls().as_ref()) {
-            return Err(format!("column 'objects' has a null object in row {}", row_of(j)));
+            return Err(format!("column 'objects' has a null object in row {} (0-based)", row_of(j)));
         }
         let field = |name: &str| -> Result<&ArrayRef, String> {
-            let a = structs.column_by_name(name).ok_or_else(|| format!("column 'objects' lacks the struct field '{name}'"))?;
+            let a = structs
+                .column_by_name(name)
+                .ok_or_else(|| format!("column 'objects' lacks the struct field '{name}'"))?;
             match first_null(a.logical_nulls().as_ref()) {
-                Some(j) => Err(format!("column 'objects.{name}' is null in row {}", row_of(j))),
+                Some(j) => Err(format!("column 'objects.{name}' is null in row {} (0-based)", row_of(j))),
                 None => Ok(a),
             }
         };
@@ -539,7 +526,7 @@ impl Decoded {
         for (j, &c) in codes[start..end].iter().enumerate() {
             let Some(k) = u8::try_from(c).ok().and_then(ObjectKind::from_code) else {
                 return Err(format!(
-                    "objects.type value {c} in row {} is not an object type code (expected 1..7: {TYPE_CODES})",
+                    "objects.type value {c} in row {} (0-based) is not an object type code (expected 1..7: {TYPE_CODES})",
                     row_of(start + j)
                 ));
             };
@@ -615,9 +602,7 @@ impl EventSource for ParquetReader {
                     }
                 },
             };
-            let t = table.get_or_insert_with(|| {
-                EventTable::with_capacity(max.min(cur.remaining()), 0)
-            });
+            let t = table.get_or_insert_with(|| EventTable::with_capacity(max.min(cur.remaining()), 0));
             let k = cur.remaining().min(max - t.len());
             cur.take(k, t);
         }
