@@ -7,12 +7,13 @@ use std::path::Path;
 fn main() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     println!("cargo:rerun-if-changed={}", data.display());
-    let mut files: Vec<_> = std::fs::read_dir(&data)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&data).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
     files.retain(|p| p.to_string_lossy().ends_with(".csv.gz") || p.to_string_lossy().ends_with("samples.json"));
     files.sort();
-    let mut code = String::from("/// (file name, bytes) of every embedded sample file.\npub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// (file name, bytes) of every embedded sample file.\npub static FILES: &[(&str, &[u8])] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -32,7 +32,9 @@ pub fn samples() -> Vec<Sample> {
 /// written, background first.
 pub fn extract(dir: &Path) -> Result<Vec<(Sample, PathBuf)>> {
     if samples().is_empty() {
-        anyhow::bail!("this oddity binary was built without an embedded sample (data/*.csv.gz was missing at build time)");
+        anyhow::bail!(
+            "this oddity binary was built without an embedded sample (data/*.csv.gz was missing at build time)"
+        );
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, bytes) in FILES {

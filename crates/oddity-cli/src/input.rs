@@ -106,8 +106,9 @@ fn progress_bar(global: Global, size: u64, path: &Path) -> Option<indicatif::Pro
         return None;
     }
     let bar = indicatif::ProgressBar::new(size);
-    let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style =
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_prefix(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     Some(bar)
@@ -125,7 +126,8 @@ fn write_rejects(target: &Path, input: &Path, rejects: &[Reject]) -> Result<()> 
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| anyhow::Error::new(OutputError(format!("{}: {what}: {e}", path.display())));
+    let fail =
+        |what: &str, e: std::io::Error| anyhow::Error::new(OutputError(format!("{}: {what}: {e}", path.display())));
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| fail("cannot create directory", e))?;
     }

@@ -55,7 +55,12 @@ fn main() -> ExitCode {
     };
     let level = if cli.quiet { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ODDITY_LOG").unwrap_or_else(|_| level.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
     let global = Global { progress: !cli.quiet && std::io::stderr().is_terminal(), quiet: cli.quiet };
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a, global),
@@ -66,9 +71,15 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut shown = format!("{e}");
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                // Errors that already print their source in their own message are not repeated.
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(exit_code(&e))
         }
@@ -77,7 +88,8 @@ fn main() -> ExitCode {
 
 /// 2 for input and usage errors, 1 for failures of the machine (writes, internal errors).
 fn exit_code(e: &anyhow::Error) -> u8 {
-    let is_write = e.chain().any(|c| matches!(c.downcast_ref::<oddity_io::IoError>(), Some(oddity_io::IoError::Write { .. })))
-        || e.chain().any(|c| c.downcast_ref::<input::OutputError>().is_some());
+    let is_write =
+        e.chain().any(|c| matches!(c.downcast_ref::<oddity_io::IoError>(), Some(oddity_io::IoError::Write { .. })))
+            || e.chain().any(|c| c.downcast_ref::<input::OutputError>().is_some());
     if is_write { 1 } else { 2 }
 }

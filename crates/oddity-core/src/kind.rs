@@ -37,15 +37,8 @@ impl std::error::Error for UnknownToken {}
 
 impl ObjectKind {
     /// All kinds in code order.
-    pub const ALL: [ObjectKind; 7] = [
-        Self::Jet,
-        Self::BJet,
-        Self::ElectronMinus,
-        Self::ElectronPlus,
-        Self::MuonMinus,
-        Self::MuonPlus,
-        Self::Photon,
-    ];
+    pub const ALL: [ObjectKind; 7] =
+        [Self::Jet, Self::BJet, Self::ElectronMinus, Self::ElectronPlus, Self::MuonMinus, Self::MuonPlus, Self::Photon];
 
     /// The accepted file tokens, for error messages.
     pub const ACCEPTED_TOKENS: &'static str = "j, b, e-, e+, m-, m+, mu-, mu+, g";

@@ -105,7 +105,9 @@ impl KindSet {
         for name in names {
             let group: &[ObjectKind] = match name.as_str() {
                 "jets" => &[ObjectKind::Jet, ObjectKind::BJet],
-                "leptons" => &[ObjectKind::ElectronMinus, ObjectKind::ElectronPlus, ObjectKind::MuonMinus, ObjectKind::MuonPlus],
+                "leptons" => {
+                    &[ObjectKind::ElectronMinus, ObjectKind::ElectronPlus, ObjectKind::MuonMinus, ObjectKind::MuonPlus]
+                }
                 "electrons" => &[ObjectKind::ElectronMinus, ObjectKind::ElectronPlus],
                 "muons" => &[ObjectKind::MuonMinus, ObjectKind::MuonPlus],
                 "photons" => &[ObjectKind::Photon],
@@ -246,15 +248,16 @@ impl Selection {
             "1" | "2a" | "2b" | "3" => format!("chan{name}"),
             other => other.to_owned(),
         };
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == key).ok_or_else(|| SelectionError::UnknownBuiltin(name.to_owned()))?;
+        let (_, text) =
+            BUILTIN.iter().find(|(n, _)| *n == key).ok_or_else(|| SelectionError::UnknownBuiltin(name.to_owned()))?;
         Self::from_toml_str(text, &format!("built-in selection '{key}'"))
     }
 
     /// Parses and validates a selection from TOML text; `origin` names the source in errors
     /// (a file path, or a built-in name).
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, SelectionError> {
-        let file: SelectionFile =
-            toml::from_str(text).map_err(|e| SelectionError::Toml { origin: origin.to_owned(), source: Box::new(e) })?;
+        let file: SelectionFile = toml::from_str(text)
+            .map_err(|e| SelectionError::Toml { origin: origin.to_owned(), source: Box::new(e) })?;
         let invalid = |message: String| SelectionError::Invalid { origin: origin.to_owned(), message };
         let convert = |cuts: Vec<CountCutFile>, what: &str| -> Result<Vec<CountCut>, SelectionError> {
             cuts.into_iter()
@@ -262,7 +265,10 @@ impl Selection {
                 .map(|(i, c)| {
                     let objects = KindSet::parse(&c.objects).map_err(|m| invalid(format!("{what}[{i}]: {m}")))?;
                     if !c.pt_min.is_finite() || c.pt_min < 0.0 {
-                        return Err(invalid(format!("{what}[{i}]: pt_min must be a finite value >= 0 GeV, got {}", c.pt_min)));
+                        return Err(invalid(format!(
+                            "{what}[{i}]: pt_min must be a finite value >= 0 GeV, got {}",
+                            c.pt_min
+                        )));
                     }
                     if let Some(m) = c.eta_max.filter(|m| !(m.is_finite() && *m > 0.0)) {
                         return Err(invalid(format!("{what}[{i}]: eta_max must be positive, got {m}")));
@@ -270,7 +276,14 @@ impl Selection {
                     if let Some(max) = c.max.filter(|max| *max < c.min) {
                         return Err(invalid(format!("{what}[{i}]: max ({max}) is below min ({})", c.min)));
                     }
-                    Ok(CountCut { objects, pt_min: c.pt_min, eta_max: c.eta_max, min: c.min, max: c.max, same_charge: c.same_charge })
+                    Ok(CountCut {
+                        objects,
+                        pt_min: c.pt_min,
+                        eta_max: c.eta_max,
+                        min: c.min,
+                        max: c.max,
+                        same_charge: c.same_charge,
+                    })
                 })
                 .collect()
         };
@@ -399,7 +412,14 @@ mod tests {
 
     #[test]
     fn four_top_region_charge_logic() {
-        let jets = [(Jet, 100.0, 0.0), (Jet, 100.0, 0.0), (Jet, 100.0, 0.0), (Jet, 100.0, 0.0), (BJet, 60.0, 0.0), (BJet, 60.0, 0.0)];
+        let jets = [
+            (Jet, 100.0, 0.0),
+            (Jet, 100.0, 0.0),
+            (Jet, 100.0, 0.0),
+            (Jet, 100.0, 0.0),
+            (BJet, 60.0, 0.0),
+            (BJet, 60.0, 0.0),
+        ];
         let with = |leptons: &[(ObjectKind, f64, f64)]| {
             let mut all = jets.to_vec();
             all.extend_from_slice(leptons);
@@ -425,9 +445,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("count[0]") && err.contains("'tau'"), "{err}");
-        let err = Selection::from_toml_str("name = \"x\"\ncount = [{ objects = [\"jets\"], min = 3, max = 1 }]\n", "c.toml")
-            .unwrap_err()
-            .to_string();
+        let err =
+            Selection::from_toml_str("name = \"x\"\ncount = [{ objects = [\"jets\"], min = 3, max = 1 }]\n", "c.toml")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("max (1) is below min (3)"), "{err}");
     }
 

@@ -149,11 +149,16 @@ impl Summary {
                 weight_fraction: if total.sum_weights != 0.0 { c.sum_weights / total.sum_weights } else { 0.0 },
             })
             .collect();
-        let names: Vec<String> = ObjectKind::ALL.iter().map(|k| k.token().to_owned()).chain(["all".to_owned()]).collect();
+        let names: Vec<String> =
+            ObjectKind::ALL.iter().map(|k| k.token().to_owned()).chain(["all".to_owned()]).collect();
         let multiplicity = names
             .into_iter()
             .enumerate()
-            .map(|(i, kind)| MultiplicityRow { kind, objects: self.objects[i], events_with: self.multiplicity[i].to_vec() })
+            .map(|(i, kind)| MultiplicityRow {
+                kind,
+                objects: self.objects[i],
+                events_with: self.multiplicity[i].to_vec(),
+            })
             .collect();
         SummaryReport {
             events: total.events,
@@ -212,7 +217,14 @@ mod tests {
     fn ess_counts_and_multiplicity() {
         let mut t = EventTable::new();
         for (i, (p, w, n_jets)) in [("a", 1.0, 0), ("b", 3.0, 2), ("a", 1.0, 12)].into_iter().enumerate() {
-            t.push_event(EventHeader { event_id: 0, process: p, weight: w, met: 100.0 * (i + 1) as f64, met_phi: 0.0, source_line: i as u64 + 1 });
+            t.push_event(EventHeader {
+                event_id: 0,
+                process: p,
+                weight: w,
+                met: 100.0 * (i + 1) as f64,
+                met_phi: 0.0,
+                source_line: i as u64 + 1,
+            });
             for _ in 0..n_jets {
                 t.push_object(ObjectKind::Jet, 60.0, 50.0, 0.0, 0.0);
             }

@@ -1,5 +1,5 @@
-use crate::fourvec::FourMomentum;
 use crate::ObjectKind;
+use crate::fourvec::FourMomentum;
 
 /// An [`EventTable`] built from columns violates an invariant.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -98,14 +98,15 @@ impl EventTable {
             }
         }
         let m = table.kind.len();
-        for (column, got) in [("e", table.e.len()), ("pt", table.pt.len()), ("eta", table.eta.len()), ("phi", table.phi.len())] {
+        for (column, got) in
+            [("e", table.e.len()), ("pt", table.pt.len()), ("eta", table.eta.len()), ("phi", table.phi.len())]
+        {
             if got != m {
                 return Err(TableError::Length { column, got, expected: m });
             }
         }
-        let bad_offset = table.offsets[0] != 0
-            || table.offsets.windows(2).any(|w| w[1] < w[0])
-            || table.offsets[n] != m as u64;
+        let bad_offset =
+            table.offsets[0] != 0 || table.offsets.windows(2).any(|w| w[1] < w[0]) || table.offsets[n] != m as u64;
         if bad_offset {
             let index = (0..=n)
                 .find(|&i| (i == 0 && table.offsets[0] != 0) || (i > 0 && table.offsets[i] < table.offsets[i - 1]))
@@ -331,11 +332,7 @@ impl Event<'_> {
     /// HT = Σ pT of every j and b written in the event, GeV (physics-spec §1 decision: no η or
     /// pT requirement). With `eta_max`, only (b-)jets with |η| < `eta_max` are summed.
     pub fn ht(&self, eta_max: Option<f64>) -> f64 {
-        self.objects
-            .iter()
-            .filter(|o| o.kind.is_jet() && eta_max.is_none_or(|m| o.eta.abs() < m))
-            .map(|o| o.pt)
-            .sum()
+        self.objects.iter().filter(|o| o.kind.is_jet() && eta_max.is_none_or(|m| o.eta.abs() < m)).map(|o| o.pt).sum()
     }
 }
 

@@ -123,7 +123,8 @@ impl std::fmt::Debug for ParquetWriter {
 impl ParquetWriter {
     /// Starts writing `path` (through a temporary file next to it).
     pub fn create(path: &Path) -> Result<Self, IoError> {
-        let tmp = crate::atomic::temp_file_beside(path).map_err(|source| IoError::Write { path: path.into(), source })?;
+        let tmp =
+            crate::atomic::temp_file_beside(path).map_err(|source| IoError::Write { path: path.into(), source })?;
         let level = ZstdLevel::try_new(3).map_err(|e| write_err(path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))

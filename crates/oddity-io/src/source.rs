@@ -2,9 +2,9 @@ use std::path::{Path, PathBuf};
 
 use oddity_core::EventTable;
 
+use crate::IoError;
 use crate::csv::{CsvReader, CsvWriter, ReadOptions, ReadReport, Reject};
 use crate::parquet::{ParquetReader, ParquetWriter};
-use crate::IoError;
 
 /// A stream of event batches.
 pub trait EventSource: Send {

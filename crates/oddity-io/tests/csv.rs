@@ -44,7 +44,8 @@ fn real_file_facts() {
     for ev in t.events() {
         *multiplicity.entry(ev.objects.len()).or_insert(0) += 1;
     }
-    let expected = [(1, 274), (2, 1180), (3, 1698), (4, 1546), (5, 1004), (6, 442), (7, 178), (8, 57), (9, 15), (10, 4), (12, 1)];
+    let expected =
+        [(1, 274), (2, 1180), (3, 1698), (4, 1546), (5, 1004), (6, 442), (7, 178), (8, 57), (9, 15), (10, 4), (12, 1)];
     assert_eq!(multiplicity.into_iter().collect::<Vec<_>>(), expected.to_vec());
     let min_met = t.met.iter().cloned().fold(f64::INFINITY, f64::min);
     assert!((min_met - 100.727).abs() < 1e-9, "{min_met}");
@@ -128,7 +129,8 @@ fn error_line_numbers_are_exact_across_chunks_and_threads() {
     }
     let path = write_text(dir.path(), "bad.csv", &text);
     for chunk in [333, 8192, 1 << 20] {
-        let err = CsvReader::read_all(&path, ReadOptions { chunk_bytes: chunk, ..ReadOptions::default() }).expect_err("bad");
+        let err =
+            CsvReader::read_all(&path, ReadOptions { chunk_bytes: chunk, ..ReadOptions::default() }).expect_err("bad");
         assert!(err.to_string().contains("line 13457, field 6"), "{err}");
     }
 }
@@ -206,7 +208,7 @@ mod properties {
     }
 
     prop_compose! {
-        fn object()(k in 1u8..=7, pt in 0.0f64..5e6, extra in 0.0f64..5e6, eta in -5.0f64..5.0, phi in -3.14f64..3.14) -> (ObjectKind, f64, f64, f64, f64) {
+        fn object()(k in 1u8..=7, pt in 0.0f64..5e6, extra in 0.0f64..5e6, eta in -5.0f64..5.0, phi in -3.0f64..3.0) -> (ObjectKind, f64, f64, f64, f64) {
             // Values on the 6-digit grid of the file, in MeV.
             let pt = g6(pt);
             (ObjectKind::from_code(k).expect("code"), g6(pt + extra).max(pt), pt, g6(eta), g6(phi))
@@ -216,7 +218,7 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn write_then_read_is_identity(events in proptest::collection::vec((0i64..1000, 0.0f64..1e6, -3.14f64..3.14, 1e-9f64..1e3, proptest::collection::vec(object(), 0..12)), 0..40)) {
+        fn write_then_read_is_identity(events in proptest::collection::vec((0i64..1000, 0.0f64..1e6, -3.0f64..3.0, 1e-9f64..1e3, proptest::collection::vec(object(), 0..12)), 0..40)) {
             let mut t = EventTable::new();
             for (i, (id, met, met_phi, w, objects)) in events.iter().enumerate() {
                 t.push_event(EventHeader { event_id: *id, process: if i % 3 == 0 { "a" } else { "bb" }, weight: g6(*w), met: g6(*met) / 1000.0, met_phi: g6(*met_phi), source_line: i as u64 + 1 });

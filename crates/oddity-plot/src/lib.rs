@@ -202,11 +202,7 @@ pub fn render_hist1d(h: &Hist1D, path: &Path) -> Result<(), PlotError> {
     validate_hist(h, path)?;
     ensure_font(path)?;
     let headroom = if h.series.len() > 1 { 0.3 } else { 0.1 };
-    let yaxis = YAxis::new(
-        h.series.iter().flat_map(|s| s.values.iter().copied()),
-        h.log_y,
-        headroom,
-    );
+    let yaxis = YAxis::new(h.series.iter().flat_map(|s| s.values.iter().copied()), h.log_y, headroom);
     let bytes = render_with(format, path, |root| draw_hist(root, h, &yaxis))?;
     write_atomic(path, &bytes)
 }
@@ -229,15 +225,9 @@ pub fn render_bars(b: &Bars, path: &Path) -> Result<(), PlotError> {
 // Validation
 
 fn validate_hist(h: &Hist1D, path: &Path) -> Result<(), PlotError> {
-    let invalid = |reason: String| PlotError::InvalidEdges {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let invalid = |reason: String| PlotError::InvalidEdges { path: path.to_path_buf(), reason };
     if h.edges.len() < 2 {
-        return Err(invalid(format!(
-            "need at least 2 edges (1 bin), got {}",
-            h.edges.len()
-        )));
+        return Err(invalid(format!("need at least 2 edges (1 bin), got {}", h.edges.len())));
     }
     if let Some((i, e)) = h.edges.iter().enumerate().find(|(_, e)| !e.is_finite()) {
         return Err(invalid(format!("edge {i} is not finite ({e})")));
@@ -261,12 +251,7 @@ fn validate_hist(h: &Hist1D, path: &Path) -> Result<(), PlotError> {
             });
         }
         if let Some((bin, &value)) = s.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(PlotError::NonFinite {
-                path: path.to_path_buf(),
-                series: s.label.clone(),
-                bin,
-                value,
-            });
+            return Err(PlotError::NonFinite { path: path.to_path_buf(), series: s.label.clone(), bin, value });
         }
     }
     Ok(())
@@ -302,16 +287,11 @@ enum Format {
 
 impl Format {
     fn from_path(path: &Path) -> Result<Self, PlotError> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("png") => Ok(Self::Png),
             Some("svg") => Ok(Self::Svg),
-            _ => Err(PlotError::UnsupportedFormat {
-                path: path.to_path_buf(),
-            }),
+            _ => Err(PlotError::UnsupportedFormat { path: path.to_path_buf() }),
         }
     }
 }
@@ -319,16 +299,8 @@ impl Format {
 /// Register the embedded font once per process.
 fn ensure_font(path: &Path) -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(PlotError::Font {
-            path: path.to_path_buf(),
-        })
-    }
+    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
+    if ok { Ok(()) } else { Err(PlotError::Font { path: path.to_path_buf() }) }
 }
 
 /// Run `draw` on an in-memory backend of the requested format and return the
@@ -337,16 +309,12 @@ fn render_with<F>(format: Format, path: &Path, draw: F) -> Result<Vec<u8>, PlotE
 where
     F: for<'a> FnOnce(DrawArea<'a>) -> Result<(), String>,
 {
-    let draw_err = |message: String| PlotError::Draw {
-        path: path.to_path_buf(),
-        message,
-    };
+    let draw_err = |message: String| PlotError::Draw { path: path.to_path_buf(), message };
     match format {
         Format::Png => {
             let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
             {
-                let root =
-                    BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+                let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
                 draw(DrawArea::Bitmap(root)).map_err(draw_err)?;
             }
             let mut out = Vec::new();
@@ -373,26 +341,18 @@ where
 
 /// Write `bytes` to a temporary file next to `path`, then rename it over `path`.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io_err = |source: std::io::Error| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_err = |source: std::io::Error| PlotError::Io { path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".oddity-plot-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
+    let mut tmp = tempfile::Builder::new().prefix(".oddity-plot-").suffix(".tmp").tempfile_in(dir).map_err(io_err)?;
     tmp.write_all(bytes).map_err(io_err)?;
     tmp.as_file().sync_all().map_err(io_err)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(io_err)?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(io_err)?;
     }
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
@@ -461,13 +421,8 @@ impl YAxis {
                     floor = min_pos * 0.5;
                 }
                 let decades = (max_pos / floor).log10().max(1.0);
-                let hi =
-                    (max_pos * 10f64.powf(decades * headroom / (1.0 - headroom))).min(f64::MAX);
-                return Self::Log {
-                    floor,
-                    hi,
-                    ticks: log_ticks(floor, hi),
-                };
+                let hi = (max_pos * 10f64.powf(decades * headroom / (1.0 - headroom))).min(f64::MAX);
+                return Self::Log { floor, hi, ticks: log_ticks(floor, hi) };
             }
             // No positive value: a log axis is meaningless, fall back to linear.
         }
@@ -532,20 +487,12 @@ fn fmt_tick(v: &f64) -> String {
     if (1e-3..1e4).contains(&a) {
         let s = format!("{v:.4}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" {
-            "0".to_owned()
-        } else {
-            s.to_owned()
-        }
+        if s == "-0" { "0".to_owned() } else { s.to_owned() }
     } else {
         let s = format!("{v:.2e}");
         match s.split_once('e') {
             Some((mant, exp)) => {
-                let mant = if mant.contains('.') {
-                    mant.trim_end_matches('0').trim_end_matches('.')
-                } else {
-                    mant
-                };
+                let mant = if mant.contains('.') { mant.trim_end_matches('0').trim_end_matches('.') } else { mant };
                 format!("{mant}e{exp}")
             }
             None => s,
@@ -573,28 +520,16 @@ fn draw_hist(area: DrawArea<'_>, h: &Hist1D, y: &YAxis) -> Result<(), String> {
     }
 }
 
-fn draw_hist_y<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    h: &Hist1D,
-    y: &YAxis,
-) -> Result<(), String> {
+fn draw_hist_y<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, h: &Hist1D, y: &YAxis) -> Result<(), String> {
     match y {
         YAxis::Linear { lo, hi } => draw_hist_on(root, h, y, *lo..*hi),
-        YAxis::Log { floor, hi, ticks } => draw_hist_on(
-            root,
-            h,
-            y,
-            (*floor..*hi).log_scale().with_key_points(ticks.clone()),
-        ),
+        YAxis::Log { floor, hi, ticks } => {
+            draw_hist_on(root, h, y, (*floor..*hi).log_scale().with_key_points(ticks.clone()))
+        }
     }
 }
 
-fn draw_hist_on<DB, Y>(
-    root: &DrawingArea<DB, Shift>,
-    h: &Hist1D,
-    yaxis: &YAxis,
-    y: Y,
-) -> Result<(), String>
+fn draw_hist_on<DB, Y>(root: &DrawingArea<DB, Shift>, h: &Hist1D, yaxis: &YAxis, y: Y) -> Result<(), String>
 where
     DB: DrawingBackend,
     Y: AsRangedCoord<Value = f64>,
@@ -603,11 +538,7 @@ where
     root.fill(&WHITE).map_err(err)?;
     let x_range: Range<f64> = h.edges[0]..h.edges[h.edges.len() - 1];
     let mut builder = ChartBuilder::on(root);
-    builder
-        .margin(15)
-        .margin_right(25)
-        .x_label_area_size(55)
-        .y_label_area_size(80);
+    builder.margin(15).margin_right(25).x_label_area_size(55).y_label_area_size(80);
     if !h.title.is_empty() {
         builder.caption(&h.title, (FONT, TITLE_SIZE));
     }
@@ -634,8 +565,7 @@ where
         if !multi {
             let bars = h.edges.windows(2).zip(&s.values).filter_map(|(e, &v)| {
                 let top = yaxis.clamp(v);
-                (top != base)
-                    .then(|| Rectangle::new([(e[0], base), (e[1], top)], c.mix(0.45).filled()))
+                (top != base).then(|| Rectangle::new([(e[0], base), (e[1], top)], c.mix(0.45).filled()))
             });
             chart.draw_series(bars).map_err(err)?;
         }
@@ -647,13 +577,10 @@ where
             pts.push((e[1], top));
         }
         pts.push((h.edges[h.edges.len() - 1], base));
-        let anno = chart
-            .draw_series(std::iter::once(PathElement::new(pts, c.stroke_width(2))))
-            .map_err(err)?;
+        let anno = chart.draw_series(std::iter::once(PathElement::new(pts, c.stroke_width(2)))).map_err(err)?;
         if multi {
-            anno.label(s.label.as_str()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
-            });
+            anno.label(s.label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3)));
         }
     }
     if multi {
@@ -709,28 +636,16 @@ fn draw_bars(area: DrawArea<'_>, b: &Bars, y: &YAxis) -> Result<(), String> {
     }
 }
 
-fn draw_bars_y<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    b: &Bars,
-    y: &YAxis,
-) -> Result<(), String> {
+fn draw_bars_y<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, y: &YAxis) -> Result<(), String> {
     match y {
         YAxis::Linear { lo, hi } => draw_bars_on(root, b, y, *lo..*hi),
-        YAxis::Log { floor, hi, ticks } => draw_bars_on(
-            root,
-            b,
-            y,
-            (*floor..*hi).log_scale().with_key_points(ticks.clone()),
-        ),
+        YAxis::Log { floor, hi, ticks } => {
+            draw_bars_on(root, b, y, (*floor..*hi).log_scale().with_key_points(ticks.clone()))
+        }
     }
 }
 
-fn draw_bars_on<DB, Y>(
-    root: &DrawingArea<DB, Shift>,
-    b: &Bars,
-    yaxis: &YAxis,
-    y: Y,
-) -> Result<(), String>
+fn draw_bars_on<DB, Y>(root: &DrawingArea<DB, Shift>, b: &Bars, yaxis: &YAxis, y: Y) -> Result<(), String>
 where
     DB: DrawingBackend,
     Y: AsRangedCoord<Value = f64>,
@@ -753,22 +668,14 @@ where
     let x = CategoryAxis { n };
 
     let mut builder = ChartBuilder::on(root);
-    builder
-        .margin(15)
-        .margin_right(25)
-        .x_label_area_size(x_area)
-        .y_label_area_size(80);
+    builder.margin(15).margin_right(25).x_label_area_size(x_area).y_label_area_size(80);
     if !b.title.is_empty() {
         builder.caption(&b.title, (FONT, TITLE_SIZE));
     }
     let mut chart = builder.build_cartesian_2d(x, y).map_err(err)?;
     let x_fmt = |v: &f64| {
         let i = v.floor();
-        if rotate || i < 0.0 {
-            String::new()
-        } else {
-            labels.get(i as usize).cloned().unwrap_or_default()
-        }
+        if rotate || i < 0.0 { String::new() } else { labels.get(i as usize).cloned().unwrap_or_default() }
     };
     chart
         .configure_mesh()
@@ -788,17 +695,10 @@ where
         // plotters anchors mesh labels for unrotated text, so draw rotated
         // labels ourselves: reading upwards, ending just below the axis.
         let (_, y_px) = chart.plotting_area().get_pixel_range();
-        let style = tick_style
-            .pos(Pos::new(HPos::Right, VPos::Center))
-            .transform(FontTransform::Rotate270);
+        let style = tick_style.pos(Pos::new(HPos::Right, VPos::Center)).transform(FontTransform::Rotate270);
         for (i, label) in labels.iter().enumerate() {
             let (px, _) = chart.backend_coord(&(i as f64 + 0.5, yaxis.baseline()));
-            root.draw(&Text::new(
-                label.as_str(),
-                (px, y_px.end + 8),
-                style.clone(),
-            ))
-            .map_err(err)?;
+            root.draw(&Text::new(label.as_str(), (px, y_px.end + 8), style.clone())).map_err(err)?;
         }
     }
 
@@ -844,10 +744,7 @@ mod tests {
     #[test]
     fn log_axis_all_zero_falls_back_to_linear() {
         let y = YAxis::new([0.0, 0.0].into_iter(), true, 0.1);
-        assert!(
-            matches!(y, YAxis::Linear { lo, hi } if lo == 0.0 && hi > 0.0),
-            "{y:?}"
-        );
+        assert!(matches!(y, YAxis::Linear { lo, hi } if lo == 0.0 && hi > 0.0), "{y:?}");
         let y = YAxis::new(std::iter::empty(), true, 0.1);
         assert!(matches!(y, YAxis::Linear { .. }));
     }

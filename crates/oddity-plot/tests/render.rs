@@ -16,25 +16,14 @@ fn hist(series: Vec<Series>, edges: Vec<f64>, log_y: bool) -> Hist1D {
 }
 
 fn series(label: &str, values: &[f64]) -> Series {
-    Series {
-        label: label.into(),
-        values: values.to_vec(),
-    }
+    Series { label: label.into(), values: values.to_vec() }
 }
 
 fn two_series() -> Hist1D {
     let edges: Vec<f64> = (0..=20).map(|i| f64::from(i) * 25.0).collect();
-    let a: Vec<f64> = (0..20)
-        .map(|i| 1000.0 * (-f64::from(i) / 4.0).exp())
-        .collect();
-    let b: Vec<f64> = (0..20)
-        .map(|i| 300.0 * (-(f64::from(i) - 8.0).powi(2) / 10.0).exp())
-        .collect();
-    hist(
-        vec![series("background (ttbar)", &a), series("signal (Z')", &b)],
-        edges,
-        false,
-    )
+    let a: Vec<f64> = (0..20).map(|i| 1000.0 * (-f64::from(i) / 4.0).exp()).collect();
+    let b: Vec<f64> = (0..20).map(|i| 300.0 * (-(f64::from(i) - 8.0).powi(2) / 10.0).exp()).collect();
+    hist(vec![series("background (ttbar)", &a), series("signal (Z')", &b)], edges, false)
 }
 
 fn bars() -> Bars {
@@ -42,13 +31,7 @@ fn bars() -> Bars {
         title: "Events per process".into(),
         x_label: "Process".into(),
         y_label: "Events".into(),
-        categories: vec![
-            "ttbar".into(),
-            "W+jets".into(),
-            "Z+jets".into(),
-            "QCD".into(),
-            "signal".into(),
-        ],
+        categories: vec!["ttbar".into(), "W+jets".into(), "Z+jets".into(), "QCD".into(), "signal".into()],
         values: vec![12000.0, 5400.0, 3100.0, 150000.0, 42.0],
         log_y: true,
     }
@@ -60,10 +43,7 @@ fn assert_png_nontrivial(path: &Path) {
     assert_eq!(img.dimensions(), (800, 600));
     let first = *img.get_pixel(0, 0);
     let differing = img.pixels().filter(|p| **p != first).count();
-    assert!(
-        differing > 5_000,
-        "only {differing} pixels differ from the background"
-    );
+    assert!(differing > 5_000, "only {differing} pixels differ from the background");
     // Some dark pixels (text, axes) must be present.
     let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
     assert!(dark > 500, "only {dark} dark pixels: text/axes missing?");
@@ -75,10 +55,7 @@ fn no_temp_files_left(dir: &Path) {
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with(".oddity-plot-"))
         .collect();
-    assert!(
-        leftovers.is_empty(),
-        "temporary files left behind: {leftovers:?}"
-    );
+    assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
 }
 
 #[test]
@@ -103,11 +80,7 @@ fn hist_single_series_log_and_overwrite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let png = dir.path().join("single.PNG");
     std::fs::write(&png, b"old contents").expect("seed");
-    let h = hist(
-        vec![series("data", &[0.0, 3.0, 250.0, 1e4, 12.0])],
-        vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
-        true,
-    );
+    let h = hist(vec![series("data", &[0.0, 3.0, 250.0, 1e4, 12.0])], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0], true);
     render_hist1d(&h, &png).expect("render");
     assert_png_nontrivial(&png);
 }
@@ -116,17 +89,9 @@ fn hist_single_series_log_and_overwrite() {
 fn hist_edge_cases_render() {
     let dir = tempfile::tempdir().expect("tempdir");
     // No series at all: axes only.
-    render_hist1d(
-        &hist(vec![], vec![0.0, 1.0, 2.0], false),
-        &dir.path().join("empty.png"),
-    )
-    .expect("empty");
+    render_hist1d(&hist(vec![], vec![0.0, 1.0, 2.0], false), &dir.path().join("empty.png")).expect("empty");
     // All-zero values with log y: falls back to a linear axis.
-    let zeros = hist(
-        vec![series("z", &[0.0, 0.0, 0.0])],
-        vec![0.0, 1.0, 2.0, 3.0],
-        true,
-    );
+    let zeros = hist(vec![series("z", &[0.0, 0.0, 0.0])], vec![0.0, 1.0, 2.0, 3.0], true);
     render_hist1d(&zeros, &dir.path().join("zeros.png")).expect("zeros png");
     render_hist1d(&zeros, &dir.path().join("zeros.svg")).expect("zeros svg");
     // A single bin, negative values on a linear axis, empty labels.
@@ -137,21 +102,11 @@ fn hist_edge_cases_render() {
     neg.x_label.clear();
     render_hist1d(&neg, &dir.path().join("neg.svg")).expect("negative");
     // Negative and zero values on a log axis are clamped to the floor.
-    let mixed = hist(
-        vec![series("m", &[-3.0, 0.0, 1e-6, 1e9])],
-        vec![0.0, 1.0, 2.0, 3.0, 4.0],
-        true,
-    );
+    let mixed = hist(vec![series("m", &[-3.0, 0.0, 1e-6, 1e9])], vec![0.0, 1.0, 2.0, 3.0, 4.0], true);
     render_hist1d(&mixed, &dir.path().join("mixed.png")).expect("mixed log");
     // Many series: palette cycles, legend grows.
-    let many: Vec<Series> = (0..12)
-        .map(|i| series(&format!("s{i}"), &[f64::from(i), 1.0]))
-        .collect();
-    render_hist1d(
-        &hist(many, vec![0.0, 1.0, 2.0], false),
-        &dir.path().join("many.png"),
-    )
-    .expect("many");
+    let many: Vec<Series> = (0..12).map(|i| series(&format!("s{i}"), &[f64::from(i), 1.0])).collect();
+    render_hist1d(&hist(many, vec![0.0, 1.0, 2.0], false), &dir.path().join("many.png")).expect("many");
     no_temp_files_left(dir.path());
 }
 
@@ -160,70 +115,32 @@ fn hist_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("bad.png");
 
-    let nan = hist(
-        vec![
-            series("ok", &[1.0, 2.0]),
-            series("broken", &[1.0, f64::NAN]),
-        ],
-        vec![0.0, 1.0, 2.0],
-        false,
-    );
+    let nan = hist(vec![series("ok", &[1.0, 2.0]), series("broken", &[1.0, f64::NAN])], vec![0.0, 1.0, 2.0], false);
     let e = render_hist1d(&nan, &p).expect_err("nan");
-    assert!(
-        matches!(e, PlotError::NonFinite { ref series, bin: 1, .. } if series == "broken"),
-        "{e:?}"
-    );
+    assert!(matches!(e, PlotError::NonFinite { ref series, bin: 1, .. } if series == "broken"), "{e:?}");
     let msg = e.to_string();
-    assert!(
-        msg.contains("bad.png") && msg.contains("broken") && msg.contains("bin 1"),
-        "{msg}"
-    );
+    assert!(msg.contains("bad.png") && msg.contains("broken") && msg.contains("bin 1"), "{msg}");
 
     let inf = hist(vec![series("inf", &[f64::INFINITY])], vec![0.0, 1.0], true);
-    assert!(matches!(
-        render_hist1d(&inf, &p),
-        Err(PlotError::NonFinite { .. })
-    ));
+    assert!(matches!(render_hist1d(&inf, &p), Err(PlotError::NonFinite { .. })));
 
-    for edges in [
-        vec![0.0, 2.0, 1.0],
-        vec![0.0, 1.0, 1.0],
-        vec![0.0, f64::NAN],
-        vec![1.0],
-        vec![],
-    ] {
+    for edges in [vec![0.0, 2.0, 1.0], vec![0.0, 1.0, 1.0], vec![0.0, f64::NAN], vec![1.0], vec![]] {
         let n = edges.len().saturating_sub(1);
         let h = hist(vec![series("s", &vec![1.0; n])], edges.clone(), false);
         let e = render_hist1d(&h, &p).expect_err("bad edges");
-        assert!(
-            matches!(e, PlotError::InvalidEdges { .. }),
-            "{edges:?}: {e:?}"
-        );
+        assert!(matches!(e, PlotError::InvalidEdges { .. }), "{edges:?}: {e:?}");
         assert!(e.to_string().contains("bad.png"), "{e}");
     }
 
     let short = hist(vec![series("short", &[1.0])], vec![0.0, 1.0, 2.0], false);
     let e = render_hist1d(&short, &p).expect_err("length");
-    assert!(
-        matches!(
-            e,
-            PlotError::LengthMismatch {
-                got: 1,
-                expected: 2,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, PlotError::LengthMismatch { got: 1, expected: 2, .. }), "{e:?}");
 
     let good = two_series();
     let e = render_hist1d(&good, &dir.path().join("plot.jpg")).expect_err("format");
     assert!(matches!(e, PlotError::UnsupportedFormat { .. }));
     assert!(e.to_string().contains("plot.jpg"), "{e}");
-    assert!(matches!(
-        render_hist1d(&good, &dir.path().join("noext")),
-        Err(PlotError::UnsupportedFormat { .. })
-    ));
+    assert!(matches!(render_hist1d(&good, &dir.path().join("noext")), Err(PlotError::UnsupportedFormat { .. })));
 
     let missing = dir.path().join("no/such/dir/plot.png");
     let e = render_hist1d(&good, &missing).expect_err("missing dir");
@@ -245,33 +162,21 @@ fn bars_png_and_svg() {
     assert_png_nontrivial(&png);
     let text = std::fs::read_to_string(&svg).expect("read svg");
     assert!(text.contains("Events per process"));
-    assert!(
-        text.contains("W+jets") && text.contains("signal"),
-        "category labels missing"
-    );
+    assert!(text.contains("W+jets") && text.contains("signal"), "category labels missing");
     no_temp_files_left(dir.path());
 }
 
 #[test]
 fn bars_edge_cases() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let empty = Bars {
-        title: "nothing".into(),
-        ..Bars::default()
-    };
+    let empty = Bars { title: "nothing".into(), ..Bars::default() };
     render_bars(&empty, &dir.path().join("empty.png")).expect("empty");
-    let zeros = Bars {
-        categories: vec!["0".into(), "1".into(), "2".into()],
-        values: vec![0.0; 3],
-        log_y: true,
-        ..bars()
-    };
+    let zeros =
+        Bars { categories: vec!["0".into(), "1".into(), "2".into()], values: vec![0.0; 3], log_y: true, ..bars() };
     render_bars(&zeros, &dir.path().join("zeros.svg")).expect("zeros");
     // Many long labels are rotated (and truncated) rather than overlapping.
     let long = Bars {
-        categories: (0..15)
-            .map(|i| format!("a rather long process name number {i}"))
-            .collect(),
+        categories: (0..15).map(|i| format!("a rather long process name number {i}")).collect(),
         values: (0..15).map(f64::from).collect(),
         log_y: false,
         ..bars()
@@ -286,25 +191,12 @@ fn bars_errors() {
     let mut b = bars();
     b.values[2] = f64::NAN;
     let e = render_bars(&b, &p).expect_err("nan");
-    assert!(
-        matches!(e, PlotError::NonFiniteBar { index: 2, ref category, .. } if category == "Z+jets"),
-        "{e:?}"
-    );
+    assert!(matches!(e, PlotError::NonFiniteBar { index: 2, ref category, .. } if category == "Z+jets"), "{e:?}");
     assert!(e.to_string().contains("bars.svg"));
     let mut b = bars();
     b.values.pop();
     let e = render_bars(&b, &p).expect_err("mismatch");
-    assert!(
-        matches!(
-            e,
-            PlotError::CategoryMismatch {
-                categories: 5,
-                values: 4,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, PlotError::CategoryMismatch { categories: 5, values: 4, .. }), "{e:?}");
     assert!(!p.exists());
 }
 
@@ -320,17 +212,11 @@ fn write_examples_when_requested() {
     let mut log = two_series();
     log.log_y = true;
     render_hist1d(&log, &dir.join("hist_two_log.png")).expect("hist log");
-    let single = hist(
-        vec![series("data", &[0.0, 3.0, 250.0, 1e4, 12.0])],
-        vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
-        true,
-    );
+    let single = hist(vec![series("data", &[0.0, 3.0, 250.0, 1e4, 12.0])], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0], true);
     render_hist1d(&single, &dir.join("hist_single_log.png")).expect("single");
     render_bars(&bars(), &dir.join("bars_log.png")).expect("bars");
     let long = Bars {
-        categories: (0..15)
-            .map(|i| format!("a rather long process name number {i}"))
-            .collect(),
+        categories: (0..15).map(|i| format!("a rather long process name number {i}")).collect(),
         values: (0..15).map(f64::from).collect(),
         log_y: false,
         ..bars()

@@ -46,7 +46,15 @@ impl Hist1D {
             }
         }
         let n = edges.len() - 1;
-        Ok(Self { edges, sumw: vec![0.0; n], sumw2: vec![0.0; n], underflow: (0.0, 0.0), overflow: (0.0, 0.0), nan: 0, entries: 0 })
+        Ok(Self {
+            edges,
+            sumw: vec![0.0; n],
+            sumw2: vec![0.0; n],
+            underflow: (0.0, 0.0),
+            overflow: (0.0, 0.0),
+            nan: 0,
+            entries: 0,
+        })
     }
 
     /// Adds `x` with weight `w`.

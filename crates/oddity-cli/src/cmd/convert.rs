@@ -38,7 +38,9 @@ pub fn create_sink(path: &Path, precision: PrecisionArg) -> Result<Box<dyn Event
         PrecisionArg::Shortest => Precision::Shortest,
     };
     Ok(match Format::from_path(path) {
-        Some(Format::Csv | Format::CsvGz) => Box::new(CsvWriter::create(path, WriteOptions { precision, ..WriteOptions::default() })?),
+        Some(Format::Csv | Format::CsvGz) => {
+            Box::new(CsvWriter::create(path, WriteOptions { precision, ..WriteOptions::default() })?)
+        }
         Some(Format::Parquet) => oddity_io::create(path)?,
         None => return Err(IoError::UnknownFormat { path: path.into() }.into()),
     })
@@ -46,16 +48,21 @@ pub fn create_sink(path: &Path, precision: PrecisionArg) -> Result<Box<dyn Event
 
 pub fn run(args: Args, global: Global) -> Result<()> {
     let mut sink = create_sink(&args.output, args.precision)?;
-    let read = input::for_each_batch(&args.input_file, &args.input, input::rejects_name(&args.output), global, |batch| {
-        Ok(sink.write(batch)?)
-    })?;
+    let read =
+        input::for_each_batch(&args.input_file, &args.input, input::rejects_name(&args.output), global, |batch| {
+            Ok(sink.write(batch)?)
+        })?;
     sink.finish()?;
     println!(
         "{} -> {}: {} events{}",
         args.input_file.display(),
         args.output.display(),
         read.report.events,
-        if read.report.rejected > 0 { format!(", {} malformed line(s) rejected", read.report.rejected) } else { String::new() }
+        if read.report.rejected > 0 {
+            format!(", {} malformed line(s) rejected", read.report.rejected)
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }

@@ -39,7 +39,8 @@ pub fn run(args: Args, global: Global) -> Result<()> {
         let stem = sample.name.trim_end_matches(".csv.gz");
         let target = out.join("selected").join(format!("{stem}.parquet"));
         std::fs::create_dir_all(out.join("selected"))?;
-        let counts = select::select_files(&chan3, std::slice::from_ref(path), &target, PrecisionArg::G6, &input_args, global)?;
+        let counts =
+            select::select_files(&chan3, std::slice::from_ref(path), &target, PrecisionArg::G6, &input_args, global)?;
         for c in counts {
             println!(
                 "  {:<40} kept {:>6} of {:>6} events  sum w {:.4e} pb  ESS {:.0}  -> {}",

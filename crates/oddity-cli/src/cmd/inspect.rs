@@ -107,7 +107,11 @@ pub fn run(args: Args, global: Global) -> Result<()> {
 }
 
 fn num(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) { format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_owned() } else { format!("{x:.5e}") }
+    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+        format!("{x:.6}").trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{x:.5e}")
+    }
 }
 
 /// The human-readable report of one file.
@@ -123,11 +127,21 @@ pub fn render_text(i: &Inspection) -> String {
         i.empty_lines,
         i.rejected_lines,
         i.rejects_file.as_ref().map(|f| format!(", see {f}")).unwrap_or_default(),
-        if i.wrapped_phi > 0 { format!(", {} phi values wrapped into [-pi, pi)", i.wrapped_phi) } else { String::new() }
+        if i.wrapped_phi > 0 {
+            format!(", {} phi values wrapped into [-pi, pi)", i.wrapped_phi)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(o, "  sum of weights         {}", num(s.sum_weights));
     let _ = writeln!(o, "  effective sample size  {:.1}  ((sum w)^2 / sum w^2)", s.effective_sample_size);
-    let _ = writeln!(o, "  weights                min {}, max {}, negative {}", num(s.weight_min), num(s.weight_max), s.negative_weights);
+    let _ = writeln!(
+        o,
+        "  weights                min {}, max {}, negative {}",
+        num(s.weight_min),
+        num(s.weight_max),
+        s.negative_weights
+    );
     let _ = writeln!(o, "  processes");
     let width = s.processes.iter().map(|p| p.process.len()).max().unwrap_or(7).max(7);
     let _ = writeln!(o, "    {:width$}  {:>9}  {:>12}  {:>8}  {:>10}", "process", "events", "sum w", "w share", "ESS");
@@ -146,7 +160,13 @@ pub fn render_text(i: &Inspection) -> String {
     let header: Vec<String> = (0..s.multiplicity[0].events_with.len())
         .map(|n| if n + 1 == s.multiplicity[0].events_with.len() { format!("{n}+") } else { n.to_string() })
         .collect();
-    let _ = writeln!(o, "    {:4} {:>8}  {}", "kind", "objects", header.iter().map(|h| format!("{h:>6}")).collect::<String>());
+    let _ = writeln!(
+        o,
+        "    {:4} {:>8}  {}",
+        "kind",
+        "objects",
+        header.iter().map(|h| format!("{h:>6}")).collect::<String>()
+    );
     for row in &s.multiplicity {
         let cells: String = row.events_with.iter().map(|c| format!("{c:>6}")).collect();
         let _ = writeln!(o, "    {:4} {:>8}  {}", row.kind, row.objects, cells);

@@ -70,7 +70,8 @@ pub fn resolve(channel: Option<&str>, file: Option<&Path>, pre: Option<Preselect
     let mut sel = match (channel, file) {
         (Some(c), _) => Selection::builtin(c)?,
         (None, Some(f)) => {
-            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read selection file {}", f.display()))?;
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("cannot read selection file {}", f.display()))?;
             Selection::from_toml_str(&text, &f.display().to_string())?
         }
         (None, None) => anyhow::bail!("give --channel or --selection"),
@@ -137,7 +138,11 @@ pub fn run(args: Args, global: Global) -> Result<()> {
             c.read.sum_weights,
             c.selected_ess,
             c.read_ess,
-            if c.rejected_lines > 0 { format!(", {} malformed line(s) rejected", c.rejected_lines) } else { String::new() }
+            if c.rejected_lines > 0 {
+                format!(", {} malformed line(s) rejected", c.rejected_lines)
+            } else {
+                String::new()
+            }
         );
     }
     println!("  written to {}", args.output.display());

@@ -156,7 +156,8 @@ fn parse_event(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTab
                     if i == 0 {
                         return Err(LineError {
                             field: None,
-                            message: "fixed-length DarkMachines rows are not supported; use the variable-length format".into(),
+                            message: "fixed-length DarkMachines rows are not supported; use the variable-length format"
+                                .into(),
                             text: line.to_vec(),
                         });
                     }
@@ -178,13 +179,13 @@ fn parse_event(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTab
             return Err(LineError::field(i + 1, f, LEGACY_MESSAGE));
         }
     }
-    let event_id = integer(fields[0])
-        .ok_or_else(|| LineError::field(1, fields[0], "event ID must be a decimal integer"))?;
+    let event_id =
+        integer(fields[0]).ok_or_else(|| LineError::field(1, fields[0], "event ID must be a decimal integer"))?;
     if fields[1].is_empty() {
         return Err(LineError::field(2, fields[1], "process ID must not be empty"));
     }
-    let process = std::str::from_utf8(fields[1])
-        .map_err(|_| LineError::field(2, fields[1], "process ID is not valid UTF-8"))?;
+    let process =
+        std::str::from_utf8(fields[1]).map_err(|_| LineError::field(2, fields[1], "process ID is not valid UTF-8"))?;
     let weight = float(fields[2]).ok_or_else(|| LineError::field(3, fields[2], "weight must be a finite number"))?;
     let met = float(fields[3])
         .filter(|m| *m >= 0.0)
@@ -238,15 +239,16 @@ fn parse_object(
         return Err(err(format!("object has {n} values, expected 5 (type,E,pt,eta,phi){hint}")));
     }
     let kind = ObjectKind::from_token(values[0]).map_err(|e| {
-        let hint = if values[0] == b"a" { "; 'a' is the photon of the legacy format, which is not supported" } else { "" };
+        let hint =
+            if values[0] == b"a" { "; 'a' is the photon of the legacy format, which is not supported" } else { "" };
         err(format!("{e}{hint}"))
     })?;
-    let e = float(values[1]).filter(|v| *v >= 0.0).ok_or_else(|| {
-        err(format!("E must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[1])))
-    })?;
-    let pt = float(values[2]).filter(|v| *v >= 0.0).ok_or_else(|| {
-        err(format!("pt must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[2])))
-    })?;
+    let e = float(values[1])
+        .filter(|v| *v >= 0.0)
+        .ok_or_else(|| err(format!("E must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[1]))))?;
+    let pt = float(values[2])
+        .filter(|v| *v >= 0.0)
+        .ok_or_else(|| err(format!("pt must be a finite number >= 0, got '{}'", String::from_utf8_lossy(values[2]))))?;
     let eta = float(values[3])
         .ok_or_else(|| err(format!("eta must be a finite number, got '{}'", String::from_utf8_lossy(values[3]))))?;
     let phi = float(values[4])
@@ -290,7 +292,9 @@ mod tests {
     #[test]
     fn quirks_are_accepted() {
         // trailing ';', %g exponents, spaces, CRLF, muon aliases, zero objects.
-        let (t, _) = one("354; p ;2.44336e-05;1.05628e+06;-3.06744;j,1.06946e+06, 751597 ,0.858186,-1.84217;mu+,5e4,5e4,0,0;\r").unwrap();
+        let (t, _) =
+            one("354; p ;2.44336e-05;1.05628e+06;-3.06744;j,1.06946e+06, 751597 ,0.858186,-1.84217;mu+,5e4,5e4,0,0;\r")
+                .unwrap();
         let ev = t.event(0);
         assert_eq!(ev.process, "p");
         assert_eq!(ev.weight, 2.44336e-05);
@@ -335,7 +339,11 @@ mod tests {
             ("1;112288;1.74766;b,147558,-1.44969,-1.76399", Some(4), "legacy DarkMachines format without energy"),
             ("1,2,3,4,5,6", None, "fixed-length DarkMachines rows are not supported"),
             ("1;p;1;2;0;j,1,1,,0", Some(6), "eta must be a finite number, got ''"),
-            ("0.5;112288;1.74766;b,147558,-1.44969,-1.76399;j,1,2,3", Some(4), "legacy DarkMachines format without energy"),
+            (
+                "0.5;112288;1.74766;b,147558,-1.44969,-1.76399;j,1,2,3",
+                Some(4),
+                "legacy DarkMachines format without energy",
+            ),
         ];
         for (line, field, expected) in cases {
             let (f, m) = message(line);

@@ -85,7 +85,8 @@ impl std::fmt::Debug for CsvWriter {
 impl CsvWriter {
     /// Starts writing `path`.
     pub fn create(path: &Path, options: WriteOptions) -> Result<Self, IoError> {
-        let tmp = crate::atomic::temp_file_beside(path).map_err(|source| IoError::Write { path: path.into(), source })?;
+        let tmp =
+            crate::atomic::temp_file_beside(path).map_err(|source| IoError::Write { path: path.into(), source })?;
         let buf = BufWriter::with_capacity(1 << 20, tmp);
         let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
         let out = if gz { Out::Gz(GzEncoder::new(buf, flate2::Compression::default())) } else { Out::Plain(buf) };
