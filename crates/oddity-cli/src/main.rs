@@ -33,6 +33,9 @@ enum Command {
     Select(cmd::select::Args),
     /// Convert between DarkMachines CSV (.csv, .csv.gz) and Parquet.
     Convert(cmd::convert::Args),
+    /// Encode events (fixed vector, particle set with pair features, RMM) and write the
+    /// arrays as NumPy .npz.
+    Features(cmd::features::Args),
     /// Run the demonstration on the embedded sample.
     Demo(cmd::demo::Args),
 }
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a, global),
         Command::Select(a) => cmd::select::run(a, global),
         Command::Convert(a) => cmd::convert::run(a, global),
+        Command::Features(a) => cmd::features::run(a, global),
         Command::Demo(a) => cmd::demo::run(a, global),
     };
     match result {

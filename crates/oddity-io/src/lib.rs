@@ -13,6 +13,7 @@
 pub mod atomic;
 pub mod csv;
 mod error;
+pub mod npz;
 pub mod parquet;
 mod source;
 

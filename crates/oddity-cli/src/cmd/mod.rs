@@ -2,5 +2,6 @@
 
 pub mod convert;
 pub mod demo;
+pub mod features;
 pub mod inspect;
 pub mod select;

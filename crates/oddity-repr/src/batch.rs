@@ -1,0 +1,163 @@
+//! Encoded arrays: what a [`Representation`] produces from a batch of events.
+
+use oddity_core::EventTable;
+use rayon::prelude::*;
+
+/// Name and per-event shape of one array of a representation's output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ArraySpec {
+    /// Array name, e.g. `x`, `mask`, `pairs`, `aux`.
+    pub name: String,
+    /// Shape of one event's entry (the batch dimension is not included).
+    pub shape: Vec<usize>,
+}
+
+impl ArraySpec {
+    pub fn new(name: &str, shape: &[usize]) -> Self {
+        Self { name: name.to_owned(), shape: shape.to_vec() }
+    }
+
+    /// Number of values per event.
+    pub fn stride(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// A row-major f32 array whose first dimension is the event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub name: String,
+    /// Full shape, `[events, ...]`.
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl Array {
+    /// A zero-filled array for `events` events of `spec`.
+    pub fn zeros(spec: &ArraySpec, events: usize) -> Self {
+        let mut shape = Vec::with_capacity(spec.shape.len() + 1);
+        shape.push(events);
+        shape.extend_from_slice(&spec.shape);
+        Self { name: spec.name.clone(), shape, data: vec![0.0; events * spec.stride()] }
+    }
+
+    /// Values per event.
+    pub fn stride(&self) -> usize {
+        self.shape[1..].iter().product()
+    }
+
+    /// The entry of event `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let s = self.stride();
+        &self.data[i * s..(i + 1) * s]
+    }
+}
+
+/// The arrays encoded from one batch of events, in the order of the representation's layout.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeatureBatch {
+    pub arrays: Vec<Array>,
+}
+
+impl FeatureBatch {
+    /// The array called `name`.
+    pub fn get(&self, name: &str) -> Option<&Array> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// Mutable access to the array called `name`.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Array> {
+        self.arrays.iter_mut().find(|a| a.name == name)
+    }
+
+    /// Number of events (0 for an empty batch).
+    pub fn events(&self) -> usize {
+        self.arrays.first().map_or(0, |a| a.shape[0])
+    }
+
+    /// Appends the events of `other` (same layout).
+    ///
+    /// # Panics
+    /// If the layouts differ.
+    pub fn append(&mut self, other: FeatureBatch) {
+        if self.arrays.is_empty() {
+            *self = other;
+            return;
+        }
+        assert_eq!(self.arrays.len(), other.arrays.len(), "appending batches of different layouts");
+        for (a, b) in self.arrays.iter_mut().zip(other.arrays) {
+            assert!(a.name == b.name && a.shape[1..] == b.shape[1..], "appending batches of different layouts");
+            a.shape[0] += b.shape[0];
+            a.data.extend_from_slice(&b.data);
+        }
+    }
+}
+
+/// An event representation: a pure function of each event (physics-spec §5).
+pub trait Representation: Send + Sync {
+    /// Short name recorded in manifests (`fixed`, `particles`, `rmm`).
+    fn name(&self) -> &str;
+
+    /// The arrays produced per event, in output order.
+    fn layout(&self) -> Vec<ArraySpec>;
+
+    /// Encodes event `i` of `table`; `out[k]` is the (zeroed) entry of array `k` of the
+    /// layout for this event. Implementations must not allocate per pair or per object in
+    /// the hot path; per-thread scratch space comes in `scratch`.
+    fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]);
+
+    /// The continuous columns the standardisation fits and scales (none by default).
+    fn standardize_groups(&self) -> Vec<crate::standardize::StdGroup> {
+        Vec::new()
+    }
+
+    /// Encodes every event of `table` in parallel into freshly allocated arrays.
+    fn encode(&self, table: &EventTable) -> FeatureBatch {
+        let specs = self.layout();
+        let n = table.len();
+        let mut arrays: Vec<Array> = specs.iter().map(|s| Array::zeros(s, n)).collect();
+        encode_into(self, table, &specs, &mut arrays);
+        FeatureBatch { arrays }
+    }
+}
+
+/// Reusable per-thread buffers for encoders (object order, tokens).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub order: Vec<usize>,
+    pub tokens: Vec<crate::token::Token>,
+    pub values: Vec<f64>,
+    pub slots: Vec<Option<usize>>,
+    pub rmm: Vec<crate::rmm::RmmObject>,
+}
+
+/// Events per parallel work item: large enough to amortise scheduling, small enough to
+/// balance two to many cores.
+const CHUNK: usize = 256;
+
+fn encode_into<R: Representation + ?Sized>(repr: &R, table: &EventTable, specs: &[ArraySpec], arrays: &mut [Array]) {
+    let strides: Vec<usize> = specs.iter().map(ArraySpec::stride).collect();
+    assert!(strides.iter().all(|&s| s > 0), "every array of a layout holds at least one value per event");
+    // Split every array into per-chunk slices, then zip the chunks of all arrays together.
+    let mut per_chunk: Vec<Vec<&mut [f32]>> = Vec::new();
+    for (a, &s) in arrays.iter_mut().zip(&strides) {
+        for (c, slice) in a.data.chunks_mut(s * CHUNK).enumerate() {
+            if per_chunk.len() <= c {
+                per_chunk.push(Vec::with_capacity(strides.len()));
+            }
+            per_chunk[c].push(slice);
+        }
+    }
+    let n = table.len();
+    per_chunk.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (c, mut slices)| {
+        let start = c * CHUNK;
+        let end = (start + CHUNK).min(n);
+        for i in start..end {
+            let off = i - start;
+            // One small vector of row pointers per event; the rows themselves are views.
+            let mut rows: Vec<&mut [f32]> =
+                slices.iter_mut().zip(&strides).map(|(slice, &s)| &mut slice[off * s..(off + 1) * s]).collect();
+            repr.encode_event(table, i, scratch, &mut rows);
+        }
+    });
+}

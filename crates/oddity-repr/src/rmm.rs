@@ -1,0 +1,259 @@
+//! The Rapidity-Mass Matrix (physics-spec §5.5; arXiv 1805.11650,
+//! `chekanov/ADFilter:transform/Map2RMM/map2rmm/src/projectevent.cxx`).
+//!
+//! T = 5 object types in block order j, b, μ, e, γ (charge ignored), at most N objects per
+//! type, pT-descending. The matrix has D = T·N + 1 rows; index 0 is MET, object rank k of
+//! type t has index r = 1 + t·N + k. Dimensional cells are divided by √s = 13 000 GeV:
+//!
+//! | cell | value |
+//! |---|---|
+//! | M[0][0] | MET/√s |
+//! | M[0][r] | m_T(MET, o)/√s if MET > 0, m_T² = (E_T + MET)² − (p_x + MET_x)² − (p_y + MET_y)² |
+//! | M[r][0] | cosh(y) − 1 |
+//! | M[r][r] | E_T/√s for k = 0; (E_T,prev − E_T)/(E_T,prev + E_T) for k > 0 |
+//! | M[a][b], a < b | m_ab/√s |
+//! | M[b][a], a < b | cosh((y_b − y_a)/2) − 1 |
+//!
+//! E_T = E·pT/|p| (physics-spec §1), y the rapidity (η where E ≤ |p_z|). The matrix is
+//! flattened row-major and the excluded cells of the variant are removed. RMM inputs are never
+//! standardised.
+
+use oddity_core::fourvec::{FourMomentum, pair_mass, rapidity};
+use oddity_core::{EventTable, ObjectKind};
+use serde::{Deserialize, Serialize};
+
+use crate::token::pt_order;
+use crate::{ArraySpec, Representation, Scratch};
+
+/// √s of the LHC run, GeV.
+pub const SQRT_S: f64 = 13_000.0;
+
+/// Number of object types (j, b, μ, e, γ).
+pub const TYPES: usize = 5;
+
+/// Type names in block order.
+pub const TYPE_NAMES: [&str; TYPES] = ["j", "b", "mu", "e", "g"];
+
+/// The RMM block of an object kind: j 0, b 1, μ± 2, e± 3, γ 4.
+pub fn block(kind: ObjectKind) -> usize {
+    match kind {
+        ObjectKind::Jet => 0,
+        ObjectKind::BJet => 1,
+        ObjectKind::MuonMinus | ObjectKind::MuonPlus => 2,
+        ObjectKind::ElectronMinus | ObjectKind::ElectronPlus => 3,
+        ObjectKind::Photon => 4,
+    }
+}
+
+/// Shape of the matrix and the cells left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RmmConfig {
+    /// Variant name recorded in manifests (`atlas`, `adfilter`, `full`).
+    pub variant: String,
+    /// N, objects per type.
+    pub per_type: usize,
+    /// Excluded cells as (row, column), sorted.
+    pub excluded: Vec<(usize, usize)>,
+}
+
+impl RmmConfig {
+    /// Matrix size D = T·N + 1.
+    pub fn dim(&self) -> usize {
+        TYPES * self.per_type + 1
+    }
+
+    /// Index of object rank `k` (0-based) of type block `t`.
+    pub fn index(&self, t: usize, k: usize) -> usize {
+        1 + t * self.per_type + k
+    }
+
+    /// The ATLAS search's RMM (seed 004): N = 7, D = 36, 36² − 9 = 1287 inputs. The nine
+    /// removed cells (*decision, inferred*, physics-spec §5.5) are the upper-triangle masses
+    /// of the searched spectra m(j1,j2), m(j1,b1), m(b1,b2), m(j1,e1), m(j1,μ1), m(j1,γ1),
+    /// m(b1,e1), m(b1,μ1), m(b1,γ1).
+    pub fn atlas() -> Self {
+        let mut c = Self { variant: "atlas".into(), per_type: 7, excluded: Vec::new() };
+        let (j1, j2, b1, b2) = (c.index(0, 0), c.index(0, 1), c.index(1, 0), c.index(1, 1));
+        let (m1, e1, g1) = (c.index(2, 0), c.index(3, 0), c.index(4, 0));
+        c.excluded = vec![(j1, j2), (j1, b1), (b1, b2), (j1, e1), (j1, m1), (j1, g1), (b1, e1), (b1, m1), (b1, g1)];
+        c.excluded.sort_unstable();
+        c
+    }
+
+    /// ADFilter's RMM: N = 10, D = 51, without m(j1,j2), E_T(j1), m(j1,b1), E_T(b1),
+    /// m(b1,b2) (`chekanov/ADFilter:transform/global_module.py`, translated from its
+    /// column-major cell numbering).
+    pub fn adfilter() -> Self {
+        let mut c = Self { variant: "adfilter".into(), per_type: 10, excluded: Vec::new() };
+        let (j1, j2, b1, b2) = (c.index(0, 0), c.index(0, 1), c.index(1, 0), c.index(1, 1));
+        c.excluded = vec![(j1, j2), (j1, j1), (j1, b1), (b1, b1), (b1, b2)];
+        c.excluded.sort_unstable();
+        c
+    }
+
+    /// Every cell of an N-per-type matrix.
+    pub fn full(per_type: usize) -> Self {
+        Self { variant: "full".into(), per_type, excluded: Vec::new() }
+    }
+
+    /// Number of output values, D² minus the excluded cells.
+    pub fn width(&self) -> usize {
+        self.dim() * self.dim() - self.excluded.len()
+    }
+
+    /// Checks N ≥ 1 and that excluded cells are inside the matrix and distinct.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.per_type == 0 {
+            return Err("the RMM needs at least one object per type".into());
+        }
+        let d = self.dim();
+        if let Some(&(r, c)) = self.excluded.iter().find(|&&(r, c)| r >= d || c >= d) {
+            return Err(format!("excluded RMM cell ({r}, {c}) is outside the {d}×{d} matrix"));
+        }
+        if self.excluded.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("excluded RMM cells must be sorted and distinct".into());
+        }
+        Ok(())
+    }
+
+    /// The name of the row/column `index`: `met`, `j1`, ..., `g7`.
+    pub fn axis_name(&self, index: usize) -> String {
+        if index == 0 {
+            return "met".into();
+        }
+        let t = (index - 1) / self.per_type;
+        let k = (index - 1) % self.per_type;
+        format!("{}{}", TYPE_NAMES[t], k + 1)
+    }
+
+    /// Names of the output cells in order, `row:col` (e.g. `j1:b1`).
+    pub fn cell_names(&self) -> Vec<String> {
+        self.kept_cells().map(|(r, c)| format!("{}:{}", self.axis_name(r), self.axis_name(c))).collect()
+    }
+
+    /// The kept (row, column) cells in output (row-major) order.
+    fn kept_cells(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let d = self.dim();
+        (0..d).flat_map(move |r| (0..d).map(move |c| (r, c))).filter(|cell| self.excluded.binary_search(cell).is_err())
+    }
+}
+
+/// One object kept in the matrix.
+#[derive(Debug, Clone, Copy)]
+pub struct RmmObject {
+    /// Matrix index r(t, k).
+    pub index: usize,
+    /// Transverse energy E·pT/|p|, GeV.
+    pub et: f64,
+    /// Rapidity (η where E ≤ |p_z|).
+    pub y: f64,
+    pub p: FourMomentum,
+}
+
+/// The RMM representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rmm {
+    pub config: RmmConfig,
+    /// Output position of each matrix cell (row-major), `None` for excluded cells.
+    position: Vec<Option<usize>>,
+}
+
+impl Rmm {
+    /// # Panics
+    /// If the configuration does not validate (check with [`RmmConfig::validate`] first).
+    pub fn new(config: RmmConfig) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("invalid RMM configuration: {e}");
+        }
+        let d = config.dim();
+        let mut position = vec![None; d * d];
+        for (k, (r, c)) in config.kept_cells().enumerate() {
+            position[r * d + c] = Some(k);
+        }
+        Self { config, position }
+    }
+
+    /// Fills the full D×D matrix of event `i` into `m` (row-major, zeroed by the caller).
+    /// `order` and `objects` are scratch space.
+    ///
+    /// # Shapes
+    /// - `m`: `[D, D]`
+    pub fn matrix(
+        &self,
+        table: &EventTable,
+        i: usize,
+        order: &mut Vec<usize>,
+        objects: &mut Vec<RmmObject>,
+        m: &mut [f64],
+    ) {
+        let cfg = &self.config;
+        let (n, d) = (cfg.per_type, cfg.dim());
+        let event = table.event(i);
+        pt_order(&event, order);
+        let mut counts = [0usize; TYPES];
+        objects.clear();
+        for &o in order.iter() {
+            let obj = event.objects.get(o);
+            let t = block(obj.kind);
+            if counts[t] == n {
+                continue;
+            }
+            let p = obj.p4();
+            let pabs = p.p2().sqrt();
+            let et = if pabs > 0.0 { p.e * p.pt() / pabs } else { 0.0 };
+            objects.push(RmmObject { index: cfg.index(t, counts[t]), et, y: rapidity(p.e, p.pz, obj.eta), p });
+            counts[t] += 1;
+        }
+        // Matrix order: block by block, rank by rank; a rank k > 0 follows rank k − 1 of its type.
+        objects.sort_unstable_by_key(|o| o.index);
+        let met = event.met;
+        let (metx, mety) = (met * event.met_phi.cos(), met * event.met_phi.sin());
+        m[0] = met / SQRT_S;
+        for (a, oa) in objects.iter().enumerate() {
+            let r = oa.index;
+            if met > 0.0 {
+                let mt2 = (oa.et + met).powi(2) - (oa.p.px + metx).powi(2) - (oa.p.py + mety).powi(2);
+                m[r] = mt2.max(0.0).sqrt() / SQRT_S;
+            }
+            m[r * d] = oa.y.cosh() - 1.0;
+            m[r * d + r] = if (r - 1) % n == 0 {
+                oa.et / SQRT_S
+            } else {
+                let prev = objects[a - 1].et;
+                if prev + oa.et > 0.0 { (prev - oa.et) / (prev + oa.et) } else { 0.0 }
+            };
+            for ob in &objects[a + 1..] {
+                m[r * d + ob.index] = pair_mass(oa.p, ob.p) / SQRT_S;
+                m[ob.index * d + r] = (0.5 * (ob.y - oa.y)).cosh() - 1.0;
+            }
+        }
+    }
+}
+
+impl Representation for Rmm {
+    fn name(&self) -> &str {
+        "rmm"
+    }
+
+    /// # Shapes
+    /// - `x`: `[D² − excluded]`, the row-major matrix without the excluded cells
+    fn layout(&self) -> Vec<ArraySpec> {
+        vec![ArraySpec::new("x", &[self.config.width()])]
+    }
+
+    fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]) {
+        let d = self.config.dim();
+        let mut m = std::mem::take(&mut scratch.values);
+        m.clear();
+        m.resize(d * d, 0.0);
+        self.matrix(table, i, &mut scratch.order, &mut scratch.rmm, &mut m);
+        let x = &mut *out[0];
+        for (cell, pos) in self.position.iter().enumerate() {
+            if let Some(k) = pos {
+                x[*k] = m[cell] as f32;
+            }
+        }
+        scratch.values = m;
+    }
+}
