@@ -57,7 +57,8 @@ pub fn make_big(source: &Path, out: &Path, min_bytes: u64) -> anyhow::Result<(u6
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
     let tmp = out.with_extension("partial");
-    let mut w = BufWriter::with_capacity(8 << 20, File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?);
+    let mut w =
+        BufWriter::with_capacity(8 << 20, File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?);
     let mut written = 0u64;
     let mut copies = 0u64;
     while written < min_bytes {
@@ -80,13 +81,13 @@ pub struct Run {
     pub bytes: u64,
 }
 
-/// Reads `path` with [`CsvReader`] and the given options, dropping the batches; returns the
-/// wall time and counts.
+/// Reads `path` with [`CsvReader`] and the given options in batches of 65 536 events (as
+/// `oddity-cli` does), dropping the batches; returns the wall time and counts.
 pub fn time_oddity(path: &Path, options: &ReadOptions) -> anyhow::Result<Run> {
     let start = Instant::now();
     let mut reader = CsvReader::open(path, options.clone())?;
     let mut objects = 0u64;
-    while let Some(batch) = reader.next_batch(1 << 20)? {
+    while let Some(batch) = reader.next_batch(1 << 16)? {
         objects += batch.object_count() as u64;
     }
     let wall = start.elapsed();

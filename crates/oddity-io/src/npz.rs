@@ -143,6 +143,105 @@ pub fn write_npz(path: &Path, arrays: &[NpyArray<'_>]) -> Result<(), IoError> {
     Ok(())
 }
 
+/// The values of an array read back from a `.npz`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyValues {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    U64(Vec<u64>),
+    U8(Vec<u8>),
+    Str(Vec<String>),
+}
+
+/// One array read back from a `.npz`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyOwned {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: NpyValues,
+}
+
+/// Reads an uncompressed `.npz` with the dtypes [`write_npz`] writes (little-endian f4, f8,
+/// i8, u8, u1 and `<U` strings, C order), arrays in archive order. Anything else is an error
+/// naming the array.
+pub fn read_npz(path: &Path) -> Result<Vec<NpyOwned>, IoError> {
+    let bad = |what: String| IoError::Read { path: path.to_owned(), source: std::io::Error::other(what) };
+    let file = std::fs::File::open(path).map_err(|e| IoError::Read { path: path.to_owned(), source: e })?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a .npz (zip) file: {e}")))?;
+    let mut out = Vec::with_capacity(archive.len());
+    for k in 0..archive.len() {
+        let mut entry = archive.by_index(k).map_err(|e| bad(format!("zip entry {k}: {e}")))?;
+        let name = entry.name().trim_end_matches(".npy").to_owned();
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| bad(format!("array '{name}': {e}")))?;
+        let (descr, shape, body) = parse_npy(&bytes).map_err(|e| bad(format!("array '{name}': {e}")))?;
+        let count: usize = shape.iter().product();
+        let values = decode(&descr, body, count).map_err(|e| bad(format!("array '{name}': {e}")))?;
+        out.push(NpyOwned { name, shape, values });
+    }
+    Ok(out)
+}
+
+/// Splits a `.npy` file into (descr, shape, data bytes).
+fn parse_npy(bytes: &[u8]) -> Result<(String, Vec<usize>, &[u8]), String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not a .npy array (bad magic)".into());
+    }
+    let (len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = bytes.get(start..start + len).ok_or("truncated .npy header")?;
+    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
+    let field = |key: &str| -> Result<&str, String> {
+        let at = header.find(&format!("'{key}':")).ok_or(format!("the .npy header has no '{key}'"))?;
+        Ok(header[at + key.len() + 3..].trim_start())
+    };
+    if field("fortran_order")?.starts_with("True") {
+        return Err("Fortran-ordered arrays are not supported".into());
+    }
+    let descr = field("descr")?.trim_start_matches('\'');
+    let descr = descr[..descr.find('\'').ok_or("bad descr")?].to_owned();
+    let dims = field("shape")?;
+    let dims = &dims[1..dims.find(')').ok_or("bad shape")?];
+    let shape = dims
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>().map_err(|_| format!("bad dimension '{d}'")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((descr, shape, &bytes[start + len..]))
+}
+
+fn decode(descr: &str, body: &[u8], count: usize) -> Result<NpyValues, String> {
+    fn fixed<const N: usize, T>(body: &[u8], count: usize, f: impl Fn([u8; N]) -> T) -> Result<Vec<T>, String> {
+        if body.len() != count * N {
+            return Err(format!("expected {} data bytes, found {}", count * N, body.len()));
+        }
+        Ok(body.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))).collect())
+    }
+    Ok(match descr {
+        "<f4" => NpyValues::F32(fixed(body, count, f32::from_le_bytes)?),
+        "<f8" => NpyValues::F64(fixed(body, count, f64::from_le_bytes)?),
+        "<i8" => NpyValues::I64(fixed(body, count, i64::from_le_bytes)?),
+        "<u8" => NpyValues::U64(fixed(body, count, u64::from_le_bytes)?),
+        "|u1" => NpyValues::U8(fixed(body, count, |[b]: [u8; 1]| b)?),
+        d if d.starts_with("<U") => {
+            let width: usize = d[2..].parse().map_err(|_| format!("bad string dtype '{d}'"))?;
+            let chars = fixed(body, count * width, u32::from_le_bytes)?;
+            let strings = chars
+                .chunks(width.max(1))
+                .take(count)
+                .map(|c| c.iter().take_while(|&&u| u != 0).map(|&u| char::from_u32(u).unwrap_or('\u{fffd}')).collect())
+                .collect();
+            NpyValues::Str(strings)
+        }
+        d => return Err(format!("unsupported dtype '{d}'")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +283,10 @@ mod tests {
         std::io::Read::read_to_end(&mut archive.by_name("names.npy").expect("names.npy"), &mut bytes).expect("read");
         assert!(String::from_utf8_lossy(&bytes).contains("'descr': '<U2'"));
         assert_eq!(bytes.len(), 128 + 2 * 8);
+        drop(archive);
+
+        let back = read_npz(&path).expect("read back");
+        assert_eq!(back[0], NpyOwned { name: "x".into(), shape: vec![2, 3], values: NpyValues::F32(x.to_vec()) });
+        assert_eq!(back[1], NpyOwned { name: "names".into(), shape: vec![2], values: NpyValues::Str(names) });
     }
 }

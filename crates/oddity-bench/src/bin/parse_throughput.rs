@@ -45,7 +45,12 @@ fn main() -> anyhow::Result<()> {
     }
     let threads = rayon::current_num_threads();
     let file_bytes = std::fs::metadata(&args.file)?.len();
-    eprintln!("file {} ({:.1} MB), {threads} threads, {} runs", args.file.display(), file_bytes as f64 / 1e6, args.repeat);
+    eprintln!(
+        "file {} ({:.1} MB), {threads} threads, {} runs",
+        args.file.display(),
+        file_bytes as f64 / 1e6,
+        args.repeat
+    );
 
     let raw = if args.raw {
         let r = time_raw_read(&args.file)?;

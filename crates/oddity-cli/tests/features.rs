@@ -1,0 +1,120 @@
+//! End-to-end tests of `oddity features`: the `.npz` holds what `oddity-repr` computes on the
+//! real DarkMachines file, with labels, weights and bookkeeping; option errors exit 2.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use oddity_io::npz::{NpyOwned, NpyValues, read_npz};
+use oddity_io::{CsvReader, ReadOptions};
+use oddity_repr::Representation;
+use oddity_repr::pairs::{PairConfig, PairSet};
+use oddity_repr::particles::ParticleSet;
+use oddity_repr::rmm::{Rmm, RmmConfig};
+use oddity_repr::sm::SmMode;
+use predicates::prelude::*;
+
+fn real_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/darkmachines/monojet_Zp2000.0_DM_50.0_chan3.csv")
+}
+
+fn oddity(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("oddity").expect("the oddity binary is built");
+    c.current_dir(dir).env_remove("ODDITY_LOG");
+    c
+}
+
+fn array<'a>(arrays: &'a [NpyOwned], name: &str) -> &'a NpyOwned {
+    arrays.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no array '{name}'"))
+}
+
+fn f32s(a: &NpyOwned) -> &[f32] {
+    match &a.values {
+        NpyValues::F32(v) => v,
+        other => panic!("{}: not f32: {other:?}", a.name),
+    }
+}
+
+#[test]
+fn particles_with_pairs_match_the_library_and_label_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    // The real file as background and a copy of it as "signal".
+    let signal = dir.path().join("sig.csv");
+    std::fs::copy(real_file(), &signal).unwrap();
+    oddity(dir.path())
+        .args(["features", "--repr", "particles", "--pairs=part4", "--sm-interactions", "-o", "f.npz"])
+        .arg(real_file())
+        .arg("--signal")
+        .arg(&signal)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("12798 events"));
+    let arrays = read_npz(&dir.path().join("f.npz")).unwrap();
+    let (table, _, _) = CsvReader::open(&real_file(), ReadOptions::default()).unwrap().collect_all().unwrap();
+    let ps = ParticleSet {
+        pairs: Some(PairConfig { set: PairSet::Part4, use_eta: false }),
+        sm: Some(SmMode::Running),
+        ..ParticleSet::default()
+    };
+    let want = ps.encode(&table);
+    for name in ["x", "mask", "p4", "aux", "pairs"] {
+        let got = array(&arrays, name);
+        let w = want.get(name).unwrap();
+        assert_eq!(got.shape[0], 2 * table.len(), "{name}");
+        assert_eq!(got.shape[1..], w.shape[1..], "{name}");
+        let data = f32s(got);
+        // Background rows first, then the identical signal rows.
+        assert_eq!(&data[..w.data.len()], &w.data[..], "{name}");
+        assert_eq!(&data[w.data.len()..], &w.data[..], "{name}");
+    }
+    let NpyValues::I64(label) = &array(&arrays, "label").values else { panic!("label dtype") };
+    assert_eq!(label.iter().filter(|&&l| l == 1).count(), table.len());
+    assert_eq!(label[..table.len()].iter().sum::<i64>(), 0);
+    let NpyValues::F64(weight) = &array(&arrays, "weight").values else { panic!("weight dtype") };
+    assert_eq!(&weight[..table.len()], &table.weight[..]);
+    let NpyValues::U64(lines) = &array(&arrays, "source_line").values else { panic!("source_line dtype") };
+    assert_eq!(&lines[..table.len()], &table.source_line[..]);
+    let NpyValues::Str(files) = &array(&arrays, "files").values else { panic!("files dtype") };
+    assert_eq!(files.len(), 2);
+}
+
+#[test]
+fn rmm_matches_the_library_distortion_is_reproducible_bad_options_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    oddity(dir.path())
+        .args(["features", "--repr", "rmm", "-o", "r.npz"])
+        .arg(real_file())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("x [6399, 1287]"));
+    let arrays = read_npz(&dir.path().join("r.npz")).unwrap();
+    let (table, _, _) = CsvReader::open(&real_file(), ReadOptions::default()).unwrap().collect_all().unwrap();
+    assert_eq!(f32s(array(&arrays, "x")), &Rmm::new(RmmConfig::atlas()).encode(&table).arrays[0].data[..]);
+
+    for out in ["d1.npz", "d2.npz"] {
+        oddity(dir.path())
+            .args(["features", "--repr", "fixed", "--distort", "std=0.06,p=0.06", "--seed", "3", "-o", out])
+            .arg(real_file())
+            .assert()
+            .success();
+    }
+    let a = read_npz(&dir.path().join("d1.npz")).unwrap();
+    let b = read_npz(&dir.path().join("d2.npz")).unwrap();
+    assert_eq!(a, b);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("d1.distortion.json")).unwrap()).unwrap();
+    assert!(summary[0]["distortion"]["removed"].as_u64().unwrap() > 0);
+
+    oddity(dir.path())
+        .args(["features", "--repr", "fixed", "--pairs", "-o", "bad.npz"])
+        .arg(real_file())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--repr particles only"));
+    oddity(dir.path())
+        .args(["features", "--repr", "fixed", "--distort", "std=0.1,p=2", "--seed", "1", "-o", "bad.npz"])
+        .arg(real_file())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("probability p must be in [0, 1]"));
+    assert!(!dir.path().join("bad.npz").exists());
+}
