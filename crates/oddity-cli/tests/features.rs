@@ -1,6 +1,9 @@
 //! End-to-end tests of `oddity features`: the `.npz` holds what `oddity-repr` computes on the
 //! real DarkMachines file, with labels, weights and bookkeeping; option errors exit 2.
 
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

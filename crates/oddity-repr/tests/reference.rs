@@ -3,6 +3,9 @@
 //! DarkMachines file and on a hand-made file with every object kind, an event without
 //! objects, MET = 0 and more objects than slots.
 
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use oddity_io::{CsvReader, EventTable, ReadOptions};
