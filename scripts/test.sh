@@ -12,6 +12,9 @@ if [ ! -d ../shared/data ]; then
     echo "warning: ../shared/data not found: reference-data tests will fail" >&2
 fi
 
+# libtorch 2.11.0 for the neural crates (once; reused afterwards).
+./scripts/setup-libtorch.sh
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
     # nextest does not run doctests.

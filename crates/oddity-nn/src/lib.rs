@@ -1,0 +1,15 @@
+//! Oddity's neural engine on libtorch through `tch` (design decision D1).
+
+/// True when libtorch sees a usable CUDA device.
+pub fn cuda_available() -> bool {
+    tch::Cuda::is_available()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn libtorch_runs() {
+        let t = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
+        assert_eq!(t.sum(tch::Kind::Float).double_value(&[]), 6.0);
+    }
+}
