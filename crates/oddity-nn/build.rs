@@ -4,7 +4,8 @@
 include!("torch_link.rs");
 
 fn main() {
-    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys reports the libtorch directory (links = \"tch\")");
+    let lib =
+        std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys reports the libtorch directory (links = \"tch\")");
     println!("cargo:torch_lib={lib}");
     emit_torch_link_args(&lib);
 }

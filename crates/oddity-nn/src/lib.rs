@@ -1,5 +1,12 @@
 //! Oddity's neural engine on libtorch through `tch` (design decision D1).
 
+pub mod mlp;
+pub mod part;
+pub mod weights;
+
+pub use mlp::{Activation, Mlp, MlpConfig};
+pub use part::{PartConfig, PartInput, ParticleTransformer};
+
 /// True when libtorch sees a usable CUDA device.
 pub fn cuda_available() -> bool {
     tch::Cuda::is_available()
