@@ -481,7 +481,7 @@ impl ParticleTransformer {
                     a = a.gelu("none");
                 }
             }
-            z = z + a;
+            z += a;
         }
         for l in &self.fc {
             z = z.apply(l).relu().dropout(c.fc_dropout, train);
