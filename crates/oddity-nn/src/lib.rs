@@ -1,6 +1,7 @@
 //! Oddity's neural engine on libtorch through `tch` (design decision D1).
 
 pub mod mlp;
+pub mod optim;
 pub mod part;
 pub mod weights;
 
