@@ -3,6 +3,7 @@
 pub mod mlp;
 pub mod optim;
 pub mod part;
+pub mod train;
 pub mod weights;
 
 pub use mlp::{Activation, Mlp, MlpConfig};

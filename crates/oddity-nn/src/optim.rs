@@ -94,8 +94,13 @@ impl Adam {
     /// Scales the gradients so their global L2 norm is at most `max_norm`; returns the norm
     /// before clipping.
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
-        let norms: Vec<Tensor> =
-            self.params.iter().map(|(_, p)| p.grad()).filter(|g| g.defined()).map(|g| g.norm().to_kind(Kind::Float)).collect();
+        let norms: Vec<Tensor> = self
+            .params
+            .iter()
+            .map(|(_, p)| p.grad())
+            .filter(|g| g.defined())
+            .map(|g| g.norm().to_kind(Kind::Float))
+            .collect();
         if norms.is_empty() {
             return 0.0;
         }
@@ -159,14 +164,20 @@ impl Adam {
     /// Restores the state written by [`state_tensors`](Self::state_tensors).
     pub fn load_state(&mut self, tensors: Vec<(String, Tensor)>) -> Result<(), String> {
         let mut map: BTreeMap<String, Tensor> = tensors.into_iter().collect();
-        let take = |map: &mut BTreeMap<String, Tensor>, k: &str| map.remove(k).ok_or_else(|| format!("optimizer state lacks '{k}'"));
+        let take = |map: &mut BTreeMap<String, Tensor>, k: &str| {
+            map.remove(k).ok_or_else(|| format!("optimizer state lacks '{k}'"))
+        };
         self.step = take(&mut map, "step")?.int64_value(&[0]);
         self.lr = take(&mut map, "lr")?.double_value(&[0]);
         for ((name, p), s) in self.params.iter().zip(&mut self.state) {
             for (suffix, dst) in [("exp_avg", &mut s.m), ("exp_avg_sq", &mut s.v)] {
                 let src = take(&mut map, &format!("{name}.{suffix}"))?;
                 if src.size() != p.size() {
-                    return Err(format!("optimizer state '{name}.{suffix}' has shape {:?}, expected {:?}", src.size(), p.size()));
+                    return Err(format!(
+                        "optimizer state '{name}.{suffix}' has shape {:?}, expected {:?}",
+                        src.size(),
+                        p.size()
+                    ));
                 }
                 tch::no_grad(|| dst.copy_(&src));
             }
@@ -191,7 +202,11 @@ mod tests {
         tch::no_grad(|| {
             let mut w = lin.ws.shallow_clone();
             w.copy_(&Tensor::from_slice(&[0.5f32, -0.25, 0.125]).reshape([1, 3]));
-            let mut b = lin.bs.as_ref().map(Tensor::shallow_clone).unwrap_or_else(|| Tensor::zeros([1], (Kind::Float, Device::Cpu)));
+            let mut b = lin
+                .bs
+                .as_ref()
+                .map(Tensor::shallow_clone)
+                .unwrap_or_else(|| Tensor::zeros([1], (Kind::Float, Device::Cpu)));
             b.copy_(&Tensor::from_slice(&[0.1f32]));
         });
         let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, -1.0, 0.5, 2.0, 0.0, -2.0, 1.0, 2.0, 1.0, -1.0]).reshape([4, 3]);
@@ -210,10 +225,8 @@ mod tests {
 
     #[test]
     fn matches_pytorch_adam_and_adamw() {
-        let reference: [(AdamKind, [f32; 4]); 2] = [
-            (AdamKind::Adam, ADAM_REFERENCE),
-            (AdamKind::AdamW, ADAMW_REFERENCE),
-        ];
+        let reference: [(AdamKind, [f32; 4]); 2] =
+            [(AdamKind::Adam, ADAM_REFERENCE), (AdamKind::AdamW, ADAMW_REFERENCE)];
         for (kind, want) in reference {
             let got = run(kind);
             for (g, w) in got.iter().zip(want) {
@@ -222,6 +235,8 @@ mod tests {
         }
     }
 
+    #[allow(clippy::excessive_precision)] // printed by the reference script
     const ADAM_REFERENCE: [f32; 4] = [0.598528326, -0.151959717, 0.0275436789, 0.198610172];
+    #[allow(clippy::excessive_precision)]
     const ADAMW_REFERENCE: [f32; 4] = [0.593220055, -0.149909839, 0.026737731, 0.197435349];
 }
