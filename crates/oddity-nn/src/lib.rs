@@ -1,11 +1,25 @@
-//! Oddity's neural engine on libtorch through `tch` (design decision D1).
+//! Oddity's neural engine on libtorch through `tch` 0.24 and PyTorch 2.11.0 (design
+//! decision D1).
+//!
+//! - [`mlp`]: the DDD study's MLP (physics-spec §6.1).
+//! - [`part`]: the Particle Transformer with pair bias and the SM channel (§6.2).
+//! - [`optim`]: Adam/AdamW with saveable state.
+//! - [`train`]: the one training loop (schedules, early stopping, checkpoints, exact resume).
+//! - [`weights`]: safetensors interchange with PyTorch (`docs/nn-weights.md`).
+//! - [`device`]: `cpu`, `cuda[:N]`, `auto`.
+//!
+//! libtorch comes from the project's PyTorch environment (`scripts/setup-libtorch.sh`); the
+//! build scripts link binaries and tests with a RUNPATH to it and keep `libtorch_cuda.so`
+//! (`torch_link.rs`).
 
+pub mod device;
 pub mod mlp;
 pub mod optim;
 pub mod part;
 pub mod train;
 pub mod weights;
 
+pub use device::parse_device;
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use part::{PartConfig, PartInput, ParticleTransformer};
 
