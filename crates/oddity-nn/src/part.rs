@@ -61,6 +61,10 @@ pub struct PartConfig {
     /// Dropout after each FC layer of the head.
     pub fc_dropout: f64,
     pub out_dim: i64,
+    /// Biases, affine norms and a learnable class token. `false` is the DeepSVDD network
+    /// (physics-spec §7.1): no bias anywhere, norms without affine parameters, the class token
+    /// a frozen zero vector, and (checked) no dropout.
+    pub bias: bool,
 }
 
 impl Default for PartConfig {
@@ -90,6 +94,7 @@ impl PartConfig {
             activation_dropout: 0.1,
             fc_dropout: 0.1,
             out_dim: 1,
+            bias: true,
         }
     }
 
@@ -123,7 +128,45 @@ impl PartConfig {
         if self.input_dim < 1 || self.out_dim < 1 || self.pair_input_dim < 0 || self.aux_dim < 0 {
             return Err("input_dim and out_dim must be >= 1, pair_input_dim and aux_dim >= 0".into());
         }
+        let dropouts = [self.dropout, self.attn_dropout, self.activation_dropout, self.fc_dropout];
+        if !self.bias && dropouts.iter().any(|&d| d != 0.0) {
+            return Err("the bias-free (DeepSVDD) network must not use dropout".into());
+        }
         Ok(())
+    }
+
+    /// The DeepSVDD variant of `self`: bias-free, non-affine norms, frozen zero class token,
+    /// no dropout, `rep_dim` outputs.
+    pub fn deep_svdd(&self, rep_dim: i64) -> Self {
+        Self {
+            bias: false,
+            dropout: 0.0,
+            attn_dropout: 0.0,
+            activation_dropout: 0.0,
+            fc_dropout: 0.0,
+            out_dim: rep_dim,
+            ..self.clone()
+        }
+    }
+}
+
+/// Builds layers with or without biases and affine parameters.
+#[derive(Debug, Clone, Copy)]
+struct Make {
+    bias: bool,
+}
+
+impl Make {
+    fn linear(self, p: nn::Path<'_>, i: i64, o: i64) -> nn::Linear {
+        nn::linear(p, i, o, nn::LinearConfig { bias: self.bias, ..Default::default() })
+    }
+
+    fn layer_norm(self, p: nn::Path<'_>, d: i64) -> nn::LayerNorm {
+        nn::layer_norm(p, vec![d], nn::LayerNormConfig { elementwise_affine: self.bias, ..Default::default() })
+    }
+
+    fn batch_norm(self, p: nn::Path<'_>, d: i64) -> nn::BatchNorm {
+        nn::batch_norm1d(p, d, nn::BatchNormConfig { affine: self.bias, ..Default::default() })
     }
 }
 
@@ -141,22 +184,19 @@ struct Embed {
 }
 
 impl Embed {
-    fn new(p: &nn::Path<'_>, input_dim: i64, dims: &[i64]) -> Self {
+    fn new(p: &nn::Path<'_>, input_dim: i64, dims: &[i64], make: Make) -> Self {
         let mut d = input_dim;
         let layers = dims
             .iter()
             .enumerate()
             .map(|(k, &w)| {
                 let q = p / "layers" / k;
-                let l = EmbedLayer {
-                    norm: nn::layer_norm(&q / "norm", vec![d], Default::default()),
-                    linear: nn::linear(&q / "linear", d, w, Default::default()),
-                };
+                let l = EmbedLayer { norm: make.layer_norm(&q / "norm", d), linear: make.linear(&q / "linear", d, w) };
                 d = w;
                 l
             })
             .collect();
-        Self { bn: nn::batch_norm1d(p / "bn", input_dim, Default::default()), layers }
+        Self { bn: make.batch_norm(p / "bn", input_dim), layers }
     }
 
     /// # Shapes
@@ -198,7 +238,7 @@ struct PairEmbed {
 }
 
 impl PairEmbed {
-    fn new(p: &nn::Path<'_>, input_dim: i64, dims: &[i64], heads: i64) -> Self {
+    fn new(p: &nn::Path<'_>, input_dim: i64, dims: &[i64], heads: i64, make: Make) -> Self {
         let mut d = input_dim;
         let layers = dims
             .iter()
@@ -206,15 +246,12 @@ impl PairEmbed {
             .enumerate()
             .map(|(k, &w)| {
                 let q = p / "layers" / k;
-                let l = PairLayer {
-                    linear: nn::linear(&q / "linear", d, w, Default::default()),
-                    bn: nn::batch_norm1d(&q / "bn", w, Default::default()),
-                };
+                let l = PairLayer { linear: make.linear(&q / "linear", d, w), bn: make.batch_norm(&q / "bn", w) };
                 d = w;
                 l
             })
             .collect();
-        Self { bn: nn::batch_norm1d(p / "bn", input_dim, Default::default()), layers }
+        Self { bn: make.batch_norm(p / "bn", input_dim), layers }
     }
 
     /// # Shapes
@@ -245,19 +282,19 @@ impl PairEmbed {
 #[derive(Debug)]
 struct Attention {
     in_proj_weight: Tensor,
-    in_proj_bias: Tensor,
+    in_proj_bias: Option<Tensor>,
     head_scale: Tensor,
     out_proj: nn::Linear,
     heads: i64,
 }
 
 impl Attention {
-    fn new(p: &nn::Path<'_>, e: i64, heads: i64) -> Self {
+    fn new(p: &nn::Path<'_>, e: i64, heads: i64, make: Make) -> Self {
         Self {
             in_proj_weight: p.var("in_proj_weight", &[3 * e, e], nn::init::DEFAULT_KAIMING_UNIFORM),
-            in_proj_bias: p.zeros("in_proj_bias", &[3 * e]),
+            in_proj_bias: make.bias.then(|| p.zeros("in_proj_bias", &[3 * e])),
             head_scale: p.ones("head_scale", &[heads]),
-            out_proj: nn::linear(p / "out_proj", e, e, Default::default()),
+            out_proj: make.linear(p / "out_proj", e, e),
             heads,
         }
     }
@@ -274,10 +311,11 @@ impl Attention {
     fn forward_t(&self, query: &Tensor, kv: &Tensor, bias: &Tensor, dropout: f64, train: bool) -> Tensor {
         let e = query.size()[2];
         let w = self.in_proj_weight.split(e, 0);
-        let bq = self.in_proj_bias.split(e, 0);
-        let q = self.split(&query.linear(&w[0], Some(&bq[0])));
-        let k = self.split(&kv.linear(&w[1], Some(&bq[1])));
-        let v = self.split(&kv.linear(&w[2], Some(&bq[2])));
+        let bq = self.in_proj_bias.as_ref().map(|b| b.split(e, 0));
+        let proj_bias = |i: usize| bq.as_ref().map(|b| &b[i]);
+        let q = self.split(&query.linear(&w[0], proj_bias(0)));
+        let k = self.split(&kv.linear(&w[1], proj_bias(1)));
+        let v = self.split(&kv.linear(&w[2], proj_bias(2)));
         let p = if train { dropout } else { 0.0 };
         let a = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(bias), p, false, None, false);
         let a = a * self.head_scale.reshape([1, self.heads, 1, 1]);
@@ -303,16 +341,16 @@ struct Block {
 }
 
 impl Block {
-    fn new(p: &nn::Path<'_>, e: i64, heads: i64, ffn: i64, dropouts: (f64, f64, f64)) -> Self {
-        let ln = |name: &str, d: i64| nn::layer_norm(p / name, vec![d], Default::default());
+    fn new(p: &nn::Path<'_>, e: i64, heads: i64, ffn: i64, dropouts: (f64, f64, f64), make: Make) -> Self {
+        let ln = |name: &str, d: i64| make.layer_norm(p / name, d);
         Self {
             pre_attn_norm: ln("pre_attn_norm", e),
-            attn: Attention::new(&(p / "attn"), e, heads),
+            attn: Attention::new(&(p / "attn"), e, heads, make),
             post_attn_norm: ln("post_attn_norm", e),
             pre_fc_norm: ln("pre_fc_norm", e),
-            fc1: nn::linear(p / "fc1", e, ffn, Default::default()),
+            fc1: make.linear(p / "fc1", e, ffn),
             act_norm: ln("act_norm", ffn),
-            fc2: nn::linear(p / "fc2", ffn, e, Default::default()),
+            fc2: make.linear(p / "fc2", ffn, e),
             w_resid: p.ones("w_resid", &[e]),
             dropout: dropouts.0,
             attn_dropout: dropouts.1,
@@ -385,6 +423,7 @@ impl ParticleTransformer {
         let c = config;
         let e = c.d_model();
         let ffn = c.ffn_ratio * e;
+        let make = Make { bias: c.bias };
         let blocks = (0..c.num_layers)
             .map(|k| {
                 Block::new(
@@ -393,18 +432,19 @@ impl ParticleTransformer {
                     c.num_heads,
                     ffn,
                     (c.dropout, c.attn_dropout, c.activation_dropout),
+                    make,
                 )
             })
             .collect();
         let cls_blocks = (0..c.num_cls_layers)
-            .map(|k| Block::new(&(path / "cls_blocks" / k), e, c.num_heads, ffn, (0.0, 0.0, 0.0)))
+            .map(|k| Block::new(&(path / "cls_blocks" / k), e, c.num_heads, ffn, (0.0, 0.0, 0.0), make))
             .collect();
         let chain = |p: nn::Path<'_>, input: i64, dims: &[i64]| -> Vec<nn::Linear> {
             let mut d = input;
             dims.iter()
                 .enumerate()
                 .map(|(k, &w)| {
-                    let l = nn::linear(&p / k, d, w, Default::default());
+                    let l = make.linear(&p / k, d, w);
                     d = w;
                     l
                 })
@@ -420,16 +460,23 @@ impl ParticleTransformer {
         let last = c.fc_dims.last().copied().unwrap_or(e);
         Self {
             config: c.clone(),
-            embed: Embed::new(&(path / "embed"), c.input_dim, &c.embed_dims),
-            pair_embed: (c.pair_input_dim > 0)
-                .then(|| PairEmbed::new(&(path / "pair_embed"), c.pair_input_dim, &c.pair_embed_dims, c.num_heads)),
+            embed: Embed::new(&(path / "embed"), c.input_dim, &c.embed_dims, make),
+            pair_embed: (c.pair_input_dim > 0).then(|| {
+                PairEmbed::new(&(path / "pair_embed"), c.pair_input_dim, &c.pair_embed_dims, c.num_heads, make)
+            }),
             blocks,
             cls_blocks,
-            cls_token: path.var("cls_token", &[1, 1, e], nn::Init::Randn { mean: 0.0, stdev: 0.02 }),
-            norm: nn::layer_norm(path / "norm", vec![e], Default::default()),
+            // A trainable class token is a constant input that lets a DeepSVDD head map every
+            // event to the centre: frozen at zero without biases (physics-spec §7.1).
+            cls_token: if c.bias {
+                path.var("cls_token", &[1, 1, e], nn::Init::Randn { mean: 0.0, stdev: 0.02 })
+            } else {
+                path.zeros_no_train("cls_token", &[1, 1, e])
+            },
+            norm: make.layer_norm(path / "norm", e),
             aux,
             fc,
-            out: nn::linear(path / "out", last, c.out_dim, Default::default()),
+            out: make.linear(path / "out", last, c.out_dim),
         }
     }
 

@@ -96,3 +96,29 @@ fn weights_round_trip_and_mismatches_are_errors() {
     let err = weights::load(&mut wide, &data("mlp.weights.safetensors")).unwrap_err().to_string();
     assert!(err.contains("has shape"), "{err}");
 }
+
+#[test]
+fn deep_svdd_part_has_no_bias_affine_norm_or_trainable_token() {
+    let vs = VarStore::new(Device::Cpu);
+    let config = PartConfig::small().deep_svdd(8);
+    let model = ParticleTransformer::new(&vs.root(), &config);
+    let trainable = vs.trainable_variables();
+    for (name, t) in vs.variables() {
+        let is_trainable = trainable.iter().any(|p| p.data_ptr() == t.data_ptr());
+        assert!(!name.ends_with("bias"), "{name}");
+        if name.contains("norm") || name.contains("bn.") {
+            assert!(!is_trainable, "{name}: affine norm parameter");
+        }
+        if name == "cls_token" {
+            assert!(!is_trainable && t.abs().sum(tch::Kind::Float).double_value(&[]) == 0.0);
+        }
+    }
+    // A forward pass works and gives rep_dim outputs; dropout is refused.
+    let x = Tensor::randn([3, 5, 12], (tch::Kind::Float, Device::Cpu));
+    let mask = Tensor::ones([3, 5], (tch::Kind::Float, Device::Cpu));
+    let pairs = Tensor::randn([3, 3, 5, 5], (tch::Kind::Float, Device::Cpu));
+    let aux = Tensor::randn([3, 2], (tch::Kind::Float, Device::Cpu));
+    let out = model.forward_t(&PartInput { x: &x, mask: &mask, pairs: Some(&pairs), aux: Some(&aux) }, false);
+    assert_eq!(out.size(), vec![3, 8]);
+    assert!(PartConfig { bias: false, ..PartConfig::small() }.validate().is_err());
+}
