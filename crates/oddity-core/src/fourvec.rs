@@ -4,7 +4,7 @@
 //! p_z = pT sinh η, |p| = pT cosh η; E is used as read, never recomputed from a mass
 //! hypothesis.
 
-use std::f64::consts::PI;
+use std::f64::consts::{PI, TAU};
 
 /// A Cartesian four-momentum (E, p_x, p_y, p_z) in GeV.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -57,11 +57,16 @@ impl std::ops::AddAssign for FourMomentum {
 }
 
 /// Wraps an angle into [−π, π): wrap(x) = x − 2π·⌊(x + π)/(2π)⌋ (physics-spec §1).
+///
+/// Computed from the exact floating-point remainder x mod 2π (`rem_euclid`), so the result is
+/// in [−π, π) and idempotent for every finite x; the subtraction form loses all precision for
+/// |x| ≳ 1e12 (found by fuzzing: `fuzz/regressions/csv_roundtrip-huge-phi-wrap`).
 pub fn wrap_phi(x: f64) -> f64 {
-    let two_pi = 2.0 * PI;
-    let w = x - two_pi * ((x + PI) / two_pi).floor();
-    // Rounding can land exactly on +π for inputs just below it; keep the interval half-open.
-    if w >= PI { w - two_pi } else { w }
+    if (-PI..PI).contains(&x) {
+        return x;
+    }
+    let r = x.rem_euclid(TAU); // [0, 2π], 2π only by rounding of tiny negative x
+    if r >= PI { r - TAU } else { r }
 }
 
 /// Δφ = wrap(φ_a − φ_b) ∈ [−π, π).
@@ -119,6 +124,16 @@ mod tests {
     #[test]
     fn rapidity_falls_back_to_eta_when_energy_is_below_pz() {
         assert_eq!(rapidity(10.0, 10.5, 3.0), 3.0);
+    }
+
+    #[test]
+    fn wrap_huge_angles_regression_fuzz_huge_phi_wrap() {
+        // Found by fuzzing the CSV round trip: METφ 1e16 wrapped to −4, which re-read as 2.28.
+        for x in [1e12, -1e12, 1e16, -1e16, 3.1e22, f64::MAX, -f64::MAX, -1e-300] {
+            let w = wrap_phi(x);
+            assert!((-PI..PI).contains(&w), "wrap({x}) = {w}");
+            assert_eq!(wrap_phi(w), w, "wrap is idempotent at {x}");
+        }
     }
 
     #[test]

@@ -238,3 +238,42 @@ mod properties {
         }
     }
 }
+
+/// A reader that delivers one byte per read.
+struct OneByte<R>(R);
+
+impl<R: std::io::Read> std::io::Read for OneByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn gzip_is_recognised_over_short_reads_regression_fuzz_short_first_read() {
+    let text = "1;p;1;150000;0.1;j,700000,650000,0.3,1.0;\n2;p;2;20000;0.2;\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).expect("gzip");
+    let bytes = gz.finish().expect("gzip");
+    let reader =
+        CsvReader::from_reader(Path::new("short.csv.gz"), OneByte(std::io::Cursor::new(bytes)), ReadOptions::default())
+            .expect("open");
+    let (table, _, _) = reader.collect_all().expect("read");
+    assert_eq!(table.len(), 2);
+    assert_eq!(table.object_count(), 1);
+    // Plain text and an empty input over short reads too.
+    let plain = CsvReader::from_reader(
+        Path::new("short.csv"),
+        OneByte(std::io::Cursor::new(text.as_bytes().to_vec())),
+        ReadOptions::default(),
+    )
+    .expect("open");
+    assert_eq!(plain.collect_all().expect("read").0.len(), 2);
+    let empty = CsvReader::from_reader(
+        Path::new("empty.csv"),
+        OneByte(std::io::Cursor::new(Vec::new())),
+        ReadOptions::default(),
+    )
+    .expect("open");
+    assert_eq!(empty.collect_all().expect("read").0.len(), 0);
+}

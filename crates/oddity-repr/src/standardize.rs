@@ -53,10 +53,6 @@ pub enum StandardizeError {
     RowLength { array: String, stride: usize, row_len: usize },
     #[error("standardisation: {weights} weights for {events} events")]
     Weights { weights: usize, events: usize },
-    #[error(
-        "standardisation: column {column} of '{array}' has no entries with positive total weight in the training sample"
-    )]
-    NoEntries { array: String, column: usize },
     #[error("standardisation: invalid JSON: {0}")]
     Json(String),
 }
@@ -171,18 +167,22 @@ impl StandardizerFit {
         Ok(())
     }
 
-    /// The fitted standardisation; every column needs entries with positive total weight.
+    /// The fitted standardisation. A column without entries in the training sample (e.g. the
+    /// electron slot of a sample without electrons) gets the identity (mean 0, std 1) and is
+    /// recorded with `sum_weights` 0, so its (rare) later entries pass unscaled rather than
+    /// failing the run.
     pub fn finish(self, representation: &str) -> Result<Standardizer, StandardizeError> {
         let mut groups = Vec::with_capacity(self.groups.len());
         for (g, moments) in self.groups.into_iter().zip(self.moments) {
-            if let Some(c) = moments.iter().position(|m| m.sum_w <= 0.0) {
-                return Err(StandardizeError::NoEntries { array: g.array.clone(), column: g.columns[c] });
-            }
+            let empty = |m: &Moments| m.sum_w <= 0.0;
             groups.push(FittedGroup {
-                mean: moments.iter().map(|m| m.mean).collect(),
-                std: moments.iter().map(|m| (m.m2 / m.sum_w).max(0.0).sqrt()).collect(),
-                sum_weights: moments.iter().map(|m| m.sum_w).collect(),
-                effective_entries: moments.iter().map(|m| m.sum_w * m.sum_w / m.sum_w2).collect(),
+                mean: moments.iter().map(|m| if empty(m) { 0.0 } else { m.mean }).collect(),
+                std: moments.iter().map(|m| if empty(m) { 1.0 } else { (m.m2 / m.sum_w).max(0.0).sqrt() }).collect(),
+                sum_weights: moments.iter().map(|m| m.sum_w.max(0.0)).collect(),
+                effective_entries: moments
+                    .iter()
+                    .map(|m| if empty(m) { 0.0 } else { m.sum_w * m.sum_w / m.sum_w2 })
+                    .collect(),
                 group: g,
             });
         }
@@ -290,6 +290,10 @@ mod tests {
             Err(StandardizeError::Weights { weights: 2, events: 3 })
         );
         let empty = FeatureBatch { arrays: vec![Array { name: "x".into(), shape: vec![1, 2], data: vec![0.0, 5.0] }] };
-        assert!(matches!(Standardizer::fit("fixed", vec![g], &empty, &[1.0]), Err(StandardizeError::NoEntries { .. })));
+        let identity = Standardizer::fit("fixed", vec![g], &empty, &[1.0]).expect("fit without entries");
+        assert_eq!(
+            (identity.groups[0].mean[0], identity.groups[0].std[0], identity.groups[0].sum_weights[0]),
+            (0.0, 1.0, 0.0)
+        );
     }
 }

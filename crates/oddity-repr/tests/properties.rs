@@ -40,8 +40,8 @@ fn table(events: &[(f64, f64, Vec<Obj>)]) -> EventTable {
 }
 
 fn event() -> impl Strategy<Value = (f64, f64, Vec<Obj>)> {
-    let obj = (0usize..7, 1.0f64..2000.0, -4.9f64..4.9, -3.14f64..3.14, 0.0f64..50.0);
-    (0.0f64..1500.0, -3.14f64..3.14, prop::collection::vec(obj, 0..26))
+    let obj = (0usize..7, 1.0f64..2000.0, -4.9f64..4.9, -3.1f64..3.1, 0.0f64..50.0);
+    (0.0f64..1500.0, -3.1f64..3.1, prop::collection::vec(obj, 0..26))
 }
 
 fn representations() -> Vec<Box<dyn Representation>> {

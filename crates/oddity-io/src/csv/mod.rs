@@ -16,7 +16,7 @@ mod write;
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use oddity_core::EventTable;
@@ -135,9 +135,21 @@ impl CsvReader {
     /// error messages.
     pub fn from_reader(name: &Path, reader: impl Read + Send + 'static, options: ReadOptions) -> Result<Self, IoError> {
         let input_bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let counting = Counting { inner: reader, count: 0, shared: input_bytes.clone() };
-        let mut buffered = BufReader::with_capacity(1 << 16, counting);
-        let head = buffered.fill_buf().map_err(|source| IoError::Read { path: name.into(), source })?;
+        let mut counting = Counting { inner: reader, count: 0, shared: input_bytes.clone() };
+        // The format is recognised from the first four bytes; a reader may deliver them over
+        // several reads (regression: fuzz/regressions/csv_parse-short-first-read-gzip).
+        let mut head = Vec::with_capacity(4);
+        while head.len() < 4 {
+            let mut byte = [0u8; 4];
+            let want = 4 - head.len();
+            match counting.read(&mut byte[..want]) {
+                Ok(0) => break,
+                Ok(n) => head.extend_from_slice(&byte[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(IoError::Read { path: name.into(), source }),
+            }
+        }
+        let buffered = BufReader::with_capacity(1 << 16, std::io::Cursor::new(head.clone()).chain(counting));
         if head.starts_with(b"PAR1") {
             return Err(IoError::Parquet {
                 path: name.into(),

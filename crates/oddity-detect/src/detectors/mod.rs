@@ -1,0 +1,3 @@
+//! The detectors, one file each.
+
+pub mod deep_svdd;

@@ -1,0 +1,169 @@
+//! From events to network inputs: a representation, its standardisation (fitted on the
+//! weighted training background and saved with the run), and the encoded tensors of a set of
+//! events on a device, batched by event index.
+
+use oddity_core::EventTable;
+use oddity_nn::PartInput;
+use oddity_repr::fixed::FixedVector;
+use oddity_repr::particles::{MetMode, ParticleSet};
+use oddity_repr::standardize::{Standardizer, StandardizerFit};
+use oddity_repr::{FeatureBatch, Representation};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use crate::DetectError;
+
+/// The representation a detector sees (physics-spec §5), from the `[representation]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ReprConfig {
+    /// The MLP's fixed-length vector.
+    Fixed(FixedVector),
+    /// The Particle Transformer's token set (with pair features and the SM channel as set).
+    Particles(ParticleSet),
+}
+
+impl Default for ReprConfig {
+    fn default() -> Self {
+        ReprConfig::Fixed(FixedVector::default())
+    }
+}
+
+impl ReprConfig {
+    pub fn representation(&self) -> &dyn Representation {
+        match self {
+            ReprConfig::Fixed(f) => f,
+            ReprConfig::Particles(p) => p,
+        }
+    }
+
+    /// Checks the options.
+    pub fn validate(&self) -> Result<(), DetectError> {
+        match self {
+            ReprConfig::Fixed(f) if f.slot_count() == 0 => {
+                Err(DetectError::Config("the fixed vector needs at least one slot".into()))
+            }
+            ReprConfig::Particles(p) => p.validate().map_err(DetectError::Config),
+            ReprConfig::Fixed(_) => Ok(()),
+        }
+    }
+
+    /// (token or vector width, pair channels, auxiliary width) the network must accept.
+    pub fn input_dims(&self) -> (i64, i64, i64) {
+        match self {
+            ReprConfig::Fixed(f) => (f.width() as i64, 0, 0),
+            ReprConfig::Particles(p) => {
+                (p.token_width() as i64, p.pair_channels() as i64, if p.met == MetMode::Aux { 2 } else { 0 })
+            }
+        }
+    }
+
+    /// Encodes `table`.
+    pub fn encode(&self, table: &EventTable) -> FeatureBatch {
+        self.representation().encode(table)
+    }
+
+    /// Fits the standardisation on `batch` (the training background) with event `weights`.
+    pub fn fit_standardizer(&self, batch: &FeatureBatch, weights: &[f64]) -> Result<Standardizer, DetectError> {
+        let repr = self.representation();
+        let mut fit = StandardizerFit::new(repr.standardize_groups());
+        fit.add(batch, weights)?;
+        Ok(fit.finish(repr.name())?)
+    }
+}
+
+/// Encoded, standardised events on a device, with their weights.
+#[derive(Debug)]
+pub struct Inputs {
+    /// `x` of the representation: `[N, D]` (fixed) or `[N, P, F]` (particles).
+    pub x: Tensor,
+    /// `[N, P]` token mask (particles).
+    pub mask: Option<Tensor>,
+    /// `[N, C, P, P]` pair channels (particles with pair input).
+    pub pairs: Option<Tensor>,
+    /// `[N, 2]` (ln MET, φ_MET) (particles with `met = "aux"`).
+    pub aux: Option<Tensor>,
+    /// `[N]` event weights (f32, for losses) and the f64 originals.
+    pub weight: Tensor,
+    pub weights: Vec<f64>,
+}
+
+/// An f32 array of a batch as a tensor `[N, ...]` on `device`.
+fn tensor(batch: &FeatureBatch, name: &str, device: Device) -> Option<Tensor> {
+    batch.get(name).map(|a| {
+        let shape: Vec<i64> = a.shape.iter().map(|&d| d as i64).collect();
+        Tensor::from_slice(&a.data).reshape(shape.as_slice()).to_device(device)
+    })
+}
+
+impl Inputs {
+    /// Encodes `table`, applies `standardizer` and moves the tensors to `device`.
+    pub fn new(
+        repr: &ReprConfig,
+        standardizer: &Standardizer,
+        table: &EventTable,
+        device: Device,
+    ) -> Result<Self, DetectError> {
+        let mut batch = repr.encode(table);
+        standardizer.apply(&mut batch)?;
+        Ok(Self::from_batch(&batch, &table.weight, device))
+    }
+
+    /// Tensors from an already standardised batch.
+    pub fn from_batch(batch: &FeatureBatch, weights: &[f64], device: Device) -> Self {
+        let w32: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
+        Self {
+            x: tensor(batch, "x", device).unwrap_or_else(|| Tensor::zeros([0], (Kind::Float, device))),
+            mask: tensor(batch, "mask", device),
+            pairs: tensor(batch, "pairs", device),
+            aux: tensor(batch, "aux", device),
+            weight: Tensor::from_slice(&w32).to_device(device),
+            weights: weights.to_vec(),
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// The events `indices` (into this set) as a batch.
+    pub fn select(&self, indices: &[usize]) -> Batch {
+        let idx = Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(self.x.device());
+        let pick = |t: &Tensor| t.index_select(0, &idx);
+        Batch {
+            x: pick(&self.x),
+            mask: self.mask.as_ref().map(pick),
+            pairs: self.pairs.as_ref().map(pick),
+            aux: self.aux.as_ref().map(pick),
+            weight: pick(&self.weight),
+        }
+    }
+}
+
+/// A batch of events as network inputs.
+#[derive(Debug)]
+pub struct Batch {
+    pub x: Tensor,
+    pub mask: Option<Tensor>,
+    pub pairs: Option<Tensor>,
+    pub aux: Option<Tensor>,
+    /// `[B]` event weights.
+    pub weight: Tensor,
+}
+
+impl Batch {
+    /// The particle-set view (panics if this batch is not a particle set).
+    pub fn part_input(&self) -> PartInput<'_> {
+        PartInput {
+            x: &self.x,
+            mask: self.mask.as_ref().expect("a particle-set batch has a mask"),
+            pairs: self.pairs.as_ref(),
+            aux: self.aux.as_ref(),
+        }
+    }
+}

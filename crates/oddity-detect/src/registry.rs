@@ -1,0 +1,86 @@
+//! The detector registry: `[detector]` tables tagged by `kind`, and the fitted detectors. A
+//! new detector is a file in `detectors/` plus one variant here.
+
+use std::path::Path;
+
+use oddity_nn::train::TrainConfig;
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+use crate::backbone::ModelConfig;
+use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
+use crate::features::Inputs;
+use crate::{DetectError, FitReport};
+
+/// `[detector]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DetectorConfig {
+    DeepSvdd(DeepSvddConfig),
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig::DeepSvdd(DeepSvddConfig::default())
+    }
+}
+
+impl DetectorConfig {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DetectorConfig::DeepSvdd(_) => "deep-svdd",
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), DetectError> {
+        match self {
+            DetectorConfig::DeepSvdd(c) => c.validate(),
+        }
+    }
+
+    /// Trains the detector; artefacts go to `dir` when given.
+    pub fn fit(
+        &self,
+        model: &ModelConfig,
+        train: &TrainConfig,
+        data: (&Inputs, &Inputs),
+        device: Device,
+        dir: Option<&Path>,
+    ) -> Result<(Trained, FitReport), DetectError> {
+        match self {
+            DetectorConfig::DeepSvdd(c) => {
+                let (d, r) = DeepSvdd::fit(c, model, train, data, device, dir)?;
+                Ok((Trained::DeepSvdd(d), r))
+            }
+        }
+    }
+
+    /// Loads a detector saved in `dir`.
+    pub fn load(&self, model: &ModelConfig, dir: &Path, device: Device) -> Result<Trained, DetectError> {
+        match self {
+            DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
+        }
+    }
+}
+
+/// A fitted detector.
+#[derive(Debug)]
+pub enum Trained {
+    DeepSvdd(DeepSvdd),
+}
+
+impl Trained {
+    /// Anomaly scores, higher = more anomalous.
+    pub fn score(&self, inputs: &Inputs) -> Vec<f64> {
+        match self {
+            Trained::DeepSvdd(d) => d.score(inputs),
+        }
+    }
+
+    /// Saves the fitted state into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<(), DetectError> {
+        match self {
+            Trained::DeepSvdd(d) => d.save(dir),
+        }
+    }
+}
