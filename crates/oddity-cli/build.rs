@@ -1,10 +1,17 @@
 //! Embeds the default sample (`data/*.csv.gz` at the repository root) into the binary, so
-//! `oddity demo` works from any directory. Writes `$OUT_DIR/embedded_samples.rs`.
+//! `oddity demo` works from any directory. Writes `$OUT_DIR/embedded_samples.rs`. Also links
+//! the binary and its tests against libtorch.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+include!("../oddity-nn/torch_link.rs");
+
 fn main() {
+    // libtorch: RUNPATH and libtorch_cuda kept (crates/oddity-nn/torch_link.rs).
+    let lib = std::env::var("DEP_ODDITY_NN_TORCH_LIB").expect("oddity-nn reports the libtorch directory");
+    emit_torch_link_args(&lib);
+
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
     println!("cargo:rerun-if-changed={}", data.display());
     let mut files: Vec<_> =

@@ -101,6 +101,16 @@ pub fn for_each_batch(
     Ok(FileRead { report, rejects_file })
 }
 
+/// Reads a whole file into one table.
+pub fn read_table(path: &Path, args: &InputArgs, global: Global) -> Result<EventTable> {
+    let mut table = EventTable::new();
+    for_each_batch(path, args, rejects_name(path), global, |batch| {
+        table.append(batch);
+        Ok(())
+    })?;
+    Ok(table)
+}
+
 fn progress_bar(global: Global, size: u64, path: &Path) -> Option<indicatif::ProgressBar> {
     if !global.progress || size < (32 << 20) {
         return None;

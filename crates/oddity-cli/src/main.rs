@@ -7,6 +7,7 @@
 mod cmd;
 mod embedded;
 mod input;
+mod scores;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -36,6 +37,10 @@ enum Command {
     /// Encode events (fixed vector, particle set with pair features, RMM) and write the
     /// arrays as NumPy .npz.
     Features(cmd::features::Args),
+    /// Train a detector from a TOML run file into a run directory.
+    Train(cmd::train::Args),
+    /// Score event files with a trained run; writes Parquet.
+    Score(cmd::score::Args),
     /// Run the demonstration on the embedded sample.
     Demo(cmd::demo::Args),
 }
@@ -70,6 +75,8 @@ fn main() -> ExitCode {
         Command::Select(a) => cmd::select::run(a, global),
         Command::Convert(a) => cmd::convert::run(a, global),
         Command::Features(a) => cmd::features::run(a, global),
+        Command::Train(a) => cmd::train::run(a, global),
+        Command::Score(a) => cmd::score::run(a, global),
         Command::Demo(a) => cmd::demo::run(a, global),
     };
     match result {

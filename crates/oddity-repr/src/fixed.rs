@@ -38,8 +38,10 @@ pub enum SlotOrder {
     Random(u64),
 }
 
-/// The fixed-length vector representation.
+/// The fixed-length vector representation (the DDD study's 72-feature layout unless `slots`
+/// is given).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct FixedVector {
     pub slots: Slots,
 }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use oddity_core::EventTable;
 use oddity_io::npz::{NpyArray, NpyData, write_npz};
 use oddity_repr::distort::{DistortConfig, distort, jes};
 use oddity_repr::fixed::{FixedVector, SlotOrder, Slots};
@@ -184,16 +183,6 @@ fn build(args: &Args) -> Result<Box<dyn Representation>> {
     })
 }
 
-/// Reads a whole file into one table.
-fn read_table(path: &Path, args: &InputArgs, global: Global) -> Result<EventTable> {
-    let mut table = EventTable::new();
-    input::for_each_batch(path, args, input::rejects_name(path), global, |batch| {
-        table.append(batch);
-        Ok(())
-    })?;
-    Ok(table)
-}
-
 /// Per-event bookkeeping written beside the features.
 #[derive(Default)]
 struct Meta {
@@ -228,7 +217,7 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     let mut fit = args.standardize.then(|| StandardizerFit::new(repr.standardize_groups()));
     let mut summaries = Vec::new();
     for (index, (path, label)) in files.iter().enumerate() {
-        let mut table = read_table(path, &args.input, global)?;
+        let mut table = input::read_table(path, &args.input, global)?;
         if let Some(cfg) = &distortion {
             let seed = args.seed.unwrap_or(0).wrapping_add(index as u64);
             let (distorted, summary) = distort(&table, cfg, seed)?;

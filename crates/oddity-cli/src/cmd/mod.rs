@@ -4,4 +4,6 @@ pub mod convert;
 pub mod demo;
 pub mod features;
 pub mod inspect;
+pub mod score;
 pub mod select;
+pub mod train;

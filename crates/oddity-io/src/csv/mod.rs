@@ -11,6 +11,7 @@
 //! line and field, unless [`ReadOptions::skip_bad_lines`] is set: then they are counted in
 //! the [`ReadReport`] and handed out as [`Reject`]s, never dropped silently.
 
+mod chunks;
 mod parse;
 mod write;
 
@@ -96,15 +97,25 @@ impl<R: Read> Read for Counting<R> {
 pub struct CsvReader {
     name: String,
     path: PathBuf,
-    input: Box<dyn Read + Send>,
+    /// The input until the read-ahead thread starts (on the first batch).
+    input: Option<Box<dyn Read + Send>>,
+    chunks: Option<chunks::Chunks>,
     input_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     options: ReadOptions,
-    buf: Vec<u8>,
-    eof: bool,
+    /// The input is exhausted (every chunk parsed).
+    done: bool,
+    /// A fatal error, returned again by later calls once the queue is drained.
+    failed: Option<Failure>,
     next_line: u64,
     report: ReadReport,
     queue: VecDeque<EventTable>,
     rejects: Vec<Reject>,
+}
+
+/// A fatal error kept to be reported again.
+enum Failure {
+    Parse(ParseError),
+    Read(std::io::ErrorKind, String),
 }
 
 impl std::fmt::Debug for CsvReader {
@@ -123,6 +134,10 @@ struct Piece {
     rejects: Vec<(u64, parse::LineError, Vec<u8>)>,
     error: Option<(u64, parse::LineError)>,
 }
+
+/// Batches are handed out piece by piece, without copying; only pieces smaller than this
+/// (tiny chunks, the end of a chunk) are merged with the following ones.
+const MERGE_BELOW: usize = 4096;
 
 impl CsvReader {
     /// Opens `path` (plain or gzip, recognised by content).
@@ -164,11 +179,12 @@ impl CsvReader {
         Ok(Self {
             name: name.display().to_string(),
             path: name.into(),
-            input,
+            input: Some(input),
+            chunks: None,
             input_bytes,
             options,
-            buf: Vec::new(),
-            eof: false,
+            done: false,
+            failed: None,
             next_line: 1,
             report: ReadReport::default(),
             queue: VecDeque::new(),
@@ -195,25 +211,64 @@ impl CsvReader {
         Ok((table, self.report, rejects))
     }
 
-    fn read_err(&self, source: std::io::Error) -> IoError {
-        IoError::Read { path: self.path.clone(), source }
+    /// Remembers a fatal error (to be returned again by later calls) and returns it.
+    fn fail(&mut self, error: IoError) -> IoError {
+        self.failed = match &error {
+            IoError::Parse(e) => Some(Failure::Parse(e.clone())),
+            IoError::Read { source, .. } => Some(Failure::Read(source.kind(), source.to_string())),
+            _ => None,
+        };
+        error
     }
 
-    /// Reads the next chunk of whole lines into `self.buf[..n]`; returns `n` (0 at the end).
-    fn fill_chunk(&mut self) -> Result<usize, IoError> {
-        let chunk = self.options.chunk_bytes.max(1);
-        let mut target = chunk;
-        loop {
-            self.read_until(target)?;
-            if self.eof {
-                return Ok(self.buf.len());
+    /// The remembered fatal error, if any.
+    fn failure(&self) -> Option<IoError> {
+        match self.failed.as_ref()? {
+            Failure::Parse(e) => Some(e.clone().into()),
+            Failure::Read(kind, message) => {
+                Some(IoError::Read { path: self.path.clone(), source: std::io::Error::new(*kind, message.clone()) })
             }
-            if let Some(last) = memchr::memrchr(b'\n', &self.buf) {
-                return Ok(last + 1);
+        }
+    }
+
+    /// Reads and parses the next chunk into the queue; false at the end of the input.
+    fn next_chunk(&mut self) -> Result<bool, IoError> {
+        if let Some(error) = self.failure() {
+            return Err(error);
+        }
+        if self.done {
+            return Ok(false);
+        }
+        if self.chunks.is_none() {
+            let input = self.input.take().expect("input is kept until the read-ahead thread starts");
+            let chunks = chunks::Chunks::spawn(
+                input,
+                self.input_bytes.clone(),
+                self.options.chunk_bytes,
+                self.options.max_line_bytes,
+            )
+            .map_err(|source| IoError::Read { path: self.path.clone(), source })?;
+            self.chunks = Some(chunks);
+        }
+        let message = self.chunks.as_ref().and_then(chunks::Chunks::next);
+        match message {
+            Some(chunks::Message::Chunk(chunk)) => {
+                let parsed = self.parse_chunk(&chunk.buf[..chunk.len]);
+                self.report.input_bytes = chunk.input_bytes;
+                if let Some(chunks) = &self.chunks {
+                    chunks.recycle(chunk.buf);
+                }
+                parsed.map_err(|e| self.fail(e.into()))?;
+                Ok(true)
             }
-            // No line end yet: read more, up to the line-length limit.
-            if self.buf.len() >= self.options.max_line_bytes {
-                return Err(ParseError {
+            Some(chunks::Message::End) => {
+                self.done = true;
+                self.chunks = None;
+                self.report.input_bytes = self.input_bytes.load(std::sync::atomic::Ordering::Relaxed);
+                Ok(false)
+            }
+            Some(chunks::Message::LineTooLong(text)) => {
+                let error = ParseError {
                     file: self.name.clone(),
                     line: self.next_line,
                     field: None,
@@ -221,33 +276,23 @@ impl CsvReader {
                         "line is longer than {} bytes; is this a DarkMachines CSV file?",
                         self.options.max_line_bytes
                     ),
-                    text: excerpt(&self.buf[..80.min(self.buf.len())]),
-                }
-                .into());
+                    text: excerpt(&text),
+                };
+                Err(self.fail(error.into()))
             }
-            target = self.buf.len() + chunk;
+            Some(chunks::Message::Failed(source)) => {
+                let error = IoError::Read { path: self.path.clone(), source };
+                Err(self.fail(error))
+            }
+            None => {
+                let source = std::io::Error::other("the read-ahead thread stopped unexpectedly");
+                Err(self.fail(IoError::Read { path: self.path.clone(), source }))
+            }
         }
     }
 
-    /// Reads until `self.buf` holds `target` bytes or the input ends.
-    fn read_until(&mut self, target: usize) -> Result<(), IoError> {
-        while !self.eof && self.buf.len() < target {
-            let old = self.buf.len();
-            self.buf.resize(target, 0);
-            let read = self.input.read(&mut self.buf[old..]);
-            self.buf.truncate(old + *read.as_ref().unwrap_or(&0));
-            match read {
-                Ok(n) => self.eof = n == 0,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.read_err(e)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Parses `self.buf[..n]` into the queue.
-    fn parse_chunk(&mut self, n: usize) -> Result<(), IoError> {
-        let chunk = &self.buf[..n];
+    /// Parses `chunk` (whole lines) into the queue.
+    fn parse_chunk(&mut self, chunk: &[u8]) -> Result<(), ParseError> {
         let pieces = split_pieces(chunk, rayon::current_num_threads() * 2);
         let unit = self.options.unit;
         let skip = self.options.skip_bad_lines;
@@ -255,7 +300,7 @@ impl CsvReader {
         let mut line0 = self.next_line;
         for mut piece in parsed {
             if let Some((rel, e)) = piece.error {
-                return Err(self.parse_error(line0 + rel, e).into());
+                return Err(self.parse_error(line0 + rel, e));
             }
             for (rel, e, text) in piece.rejects {
                 let error = self.parse_error(line0 + rel, e);
@@ -274,8 +319,7 @@ impl CsvReader {
             }
         }
         self.next_line = line0;
-        self.report.bytes += n as u64;
-        self.buf.drain(..n);
+        self.report.bytes += chunk.len() as u64;
         Ok(())
     }
 
@@ -336,12 +380,9 @@ impl EventSource for CsvReader {
     fn next_batch(&mut self, max: usize) -> Result<Option<EventTable>, IoError> {
         let max = max.max(1);
         while self.queue.is_empty() {
-            let n = self.fill_chunk()?;
-            if n == 0 {
-                self.report.input_bytes = self.input_bytes.load(std::sync::atomic::Ordering::Relaxed);
+            if !self.next_chunk()? {
                 return Ok(None);
             }
-            self.parse_chunk(n)?;
         }
         let mut batch = self.queue.pop_front().unwrap_or_default();
         if batch.len() > max {
@@ -349,7 +390,10 @@ impl EventSource for CsvReader {
             batch = batch.slice(0..max);
             self.queue.push_front(rest);
         }
-        while let Some(next) = self.queue.front() {
+        // Pieces are handed out as they are; only small ones are merged (copied).
+        while batch.len() < MERGE_BELOW
+            && let Some(next) = self.queue.front()
+        {
             if batch.len() + next.len() > max {
                 break;
             }
@@ -358,7 +402,6 @@ impl EventSource for CsvReader {
             }
         }
         self.report.events += batch.len() as u64;
-        self.report.input_bytes = self.input_bytes.load(std::sync::atomic::Ordering::Relaxed);
         Ok(Some(batch))
     }
 

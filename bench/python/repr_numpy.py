@@ -1,0 +1,603 @@
+#!/usr/bin/env python3
+"""Vectorised NumPy implementation of Oddity's event representations (physics-spec §5): the
+fair peer for `repr_throughput`, and an independent check of `oddity features`.
+
+What a physicist would write: parse the DarkMachines CSV once into padded [N, M] arrays
+(codes, E, pT, η, φ in GeV/rad; MET), then encode with whole-batch NumPy operations, chunk
+by chunk (no per-event Python loop in the encoding):
+
+- fixed      per-type slots {j:5, b:5, e-:1, e+:1, m-:1, m+:1, g:0}: x [N, 72]
+- fixed18    any-type slots, K = 18: x [N, 92]
+- particles  P = 20: x [N, P, 12], mask [N, P], p4 [N, P, 4], aux [N, 2]
+- part4sm    particles + pairs [N, 5, P, P] (ln kT, ln z, ln Δ, ln m², SM running)
+- rmm        ATLAS RMM, 5 types × 7, D = 36, nine mass cells removed: x [N, 1287]
+
+Encoding is timed separately from parsing; results in events/s of the encoding.
+
+    python bench/python/repr_numpy.py FILE [--repeat N] [--runs 3] [--reprs fixed,rmm] [--json OUT]
+    python bench/python/repr_numpy.py FILE --check OUT.npz --repr fixed|fixed18|particles|part4sm|rmm
+
+`--check` encodes FILE (repeat 1) and compares every array of an `oddity features` npz of the
+same file (representation arrays and the common label/weight/event_id/... arrays): f32 arrays
+with |a − b| <= max(1e-5·|b|, 1e-5), integer and string arrays exactly. Prints the maximum
+deviations and exits 1 on any mismatch. Requires numpy only.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+CODES = {"j": 1, "b": 2, "e-": 3, "e+": 4, "m-": 5, "m+": 6, "g": 7, "mu-": 5, "mu+": 6}
+PHI_TOLERANCE = math.pi + 1e-6
+LN_FLOOR = 1e-3
+EPS = 1e-8
+SQRT_S = 13000.0
+TWO_PI = 2.0 * math.pi
+
+# ------------------------------------------------------------------------------ parsing
+
+
+def wrap(x):
+    """wrap(x) = x − 2π⌊(x + π)/2π⌋ in [−π, π) (physics-spec §1), elementwise."""
+    w = x - TWO_PI * np.floor((x + math.pi) / TWO_PI)
+    return np.where(w >= math.pi, w - TWO_PI, w)
+
+
+def parse(path, min_width=20):
+    """Parses a DarkMachines CSV into padded arrays (GeV, rad). Objects keep file order;
+    padding (code 0) follows the real objects. Width is at least `min_width`."""
+    heads, objs, counts = [], [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            fields = line.split(";")
+            if fields[-1] == "":
+                fields.pop()
+            heads.append(fields[:5])
+            o = fields[5:]
+            counts.append(len(o))
+            objs.extend(o)
+    n = len(heads)
+    counts = np.asarray(counts, dtype=np.int64)
+    m = max(int(counts.max()) if n else 0, min_width)
+    # Objects: one flat pass, then scattered into the padded layout.
+    typ = [o.split(",", 1) for o in objs]
+    code_flat = np.array([CODES[t[0].strip()] for t in typ], dtype=np.int8)
+    vals = np.array([t[1].split(",") for t in typ], dtype=np.float64).reshape(-1, 4)
+    ev = np.repeat(np.arange(n), counts)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(len(objs)) - np.repeat(start, counts)
+    out = {
+        "code": np.zeros((n, m), np.int8),
+        "e": np.zeros((n, m)),
+        "pt": np.zeros((n, m)),
+        "eta": np.zeros((n, m)),
+        "phi": np.zeros((n, m)),
+    }
+    out["code"][ev, slot] = code_flat
+    out["e"][ev, slot] = vals[:, 0] / 1000.0
+    out["pt"][ev, slot] = vals[:, 1] / 1000.0
+    out["eta"][ev, slot] = vals[:, 2]
+    phi = vals[:, 3]
+    out["phi"][ev, slot] = np.where(np.abs(phi) <= PHI_TOLERANCE, phi, wrap(phi))
+    met_phi = np.array([float(h[4]) for h in heads])
+    out["met"] = np.array([float(h[3]) for h in heads]) / 1000.0
+    out["met_phi"] = np.where(np.abs(met_phi) <= PHI_TOLERANCE, met_phi, wrap(met_phi))
+    out["event_id"] = np.array([int(h[0]) for h in heads], dtype=np.int64)
+    out["weight"] = np.array([float(h[2]) for h in heads])
+    names = list(dict.fromkeys(h[1].strip() for h in heads))
+    index = {p: i for i, p in enumerate(names)}
+    out["process"] = np.array([index[h[1].strip()] for h in heads], dtype=np.int64)
+    out["process_names"] = names
+    out["n"] = n
+    return out
+
+
+def tile(ev, repeat):
+    """The table concatenated `repeat` times (as repr_throughput does)."""
+    if repeat == 1:
+        return ev
+    out = dict(ev)
+    for k, v in ev.items():
+        if isinstance(v, np.ndarray):
+            out[k] = np.concatenate([v] * repeat, axis=0)
+    out["n"] = ev["n"] * repeat
+    return out
+
+
+def chunk(ev, lo, hi):
+    """Events lo..hi, objects cut to the widest event of the chunk (at least 1 column)."""
+    code = ev["code"][lo:hi]
+    width = max(int((code > 0).sum(axis=1).max()) if hi > lo else 0, 1)
+    c = {k: ev[k][lo:hi, :width] for k in ("code", "e", "pt", "eta", "phi")}
+    c["met"], c["met_phi"] = ev["met"][lo:hi], ev["met_phi"][lo:hi]
+    return c
+
+
+# ------------------------------------------------------------------------------ encoding
+
+
+def ln_gev(x):
+    return np.log(np.maximum(x, LN_FLOOR))
+
+
+def pt_sorted(c):
+    """Objects sorted by pT descending, ties in file order; padding last (stable sort)."""
+    key = np.where(c["code"] > 0, -c["pt"], np.inf)
+    order = np.argsort(key, axis=1, kind="stable")
+    return {k: np.take_along_axis(c[k], order, axis=1) for k in ("code", "e", "pt", "eta", "phi")}
+
+
+def four_vectors(s):
+    px = s["pt"] * np.cos(s["phi"])
+    py = s["pt"] * np.sin(s["phi"])
+    pz = s["pt"] * np.sinh(s["eta"])
+    return px, py, pz, s["e"]
+
+
+def fixed_per_type(c, out, counts=(5, 5, 1, 1, 1, 1, 0)):
+    """x [n, 5K + 2]: types, (ln MET, φ_MET), K × (ln E, ln pT, η, φ); K = sum(counts)."""
+    k = sum(counts)
+    s = pt_sorted(c)
+    code = s["code"]
+    slot = np.full(code.shape, -1, dtype=np.int64)
+    offset = 0
+    for kind, cnt in enumerate(counts, start=1):
+        is_kind = code == kind
+        rank = np.cumsum(is_kind, axis=1) - 1
+        slot = np.where(is_kind & (rank < cnt), offset + rank, slot)
+        offset += cnt
+    x = out["x"]
+    x[:, k] = ln_gev(c["met"])
+    x[:, k + 1] = c["met_phi"]
+    ev, obj = np.nonzero(slot >= 0)
+    sl = slot[ev, obj]
+    x[ev, sl] = code[ev, obj]
+    base = k + 2 + 4 * sl
+    x[ev, base] = ln_gev(s["e"][ev, obj])
+    x[ev, base + 1] = ln_gev(s["pt"][ev, obj])
+    x[ev, base + 2] = s["eta"][ev, obj]
+    x[ev, base + 3] = s["phi"][ev, obj]
+
+
+def fixed_any_type(c, out, k=18):
+    """x [n, 5K + 2] with the K highest-pT objects of any kind, pT-descending."""
+    s = pt_sorted(c)
+    n, m = s["code"].shape
+    kk = min(k, m)
+    code = s["code"][:, :kk]
+    valid = code > 0
+    x = out["x"]
+    x[:, :kk] = code
+    x[:, k] = ln_gev(c["met"])
+    x[:, k + 1] = c["met_phi"]
+    feats = np.stack(
+        [ln_gev(s["e"][:, :kk]), ln_gev(s["pt"][:, :kk]), s["eta"][:, :kk], s["phi"][:, :kk]], axis=-1
+    )
+    feats *= valid[..., None]
+    x[:, k + 2 : k + 2 + 4 * kk] = feats.reshape(n, 4 * kk)
+
+
+def alpha_s(q):
+    return 0.118 / (1.0 + (23.0 / 3.0) * 0.118 / (2.0 * math.pi) * np.log(q / 91.1876))
+
+
+def alpha_em(q):
+    a0 = 1.0 / 127.951
+    return a0 / (1.0 - 2.0 * a0 / (3.0 * math.pi) * (20.0 / 3.0) * np.log(q / 91.1876))
+
+
+# SM vertex class by code pair (0 none, 1 QCD, 2 j-γ, 3 b-γ, 4 OSSF leptons, 5 lepton-γ).
+VERTEX = np.zeros((9, 9), dtype=np.int8)
+for a_, b_, v_ in [(1, 1, 1), (1, 2, 1), (2, 2, 1), (1, 7, 2), (2, 7, 3), (3, 4, 4), (5, 6, 4)] + [
+    (lep, 7, 5) for lep in (3, 4, 5, 6)
+]:
+    VERTEX[a_, b_] = VERTEX[b_, a_] = v_
+G_Z = 0.7433
+# Factor of g_e by vertex class: j-γ 1/2, b-γ 1/3, lepton-γ 1; 0 where g_e does not enter.
+GE_FACTOR = np.array([0.0, 0.0, 0.5, 1.0 / 3.0, 0.0, 1.0])
+
+
+def particles(c, out, p=20, pairs=False):
+    """x [n, P, 12], mask [n, P], p4 [n, P, 4], aux [n, 2]; with `pairs` also
+    pairs [n, 5, P, P] = (ln kT, ln z, ln Δ, ln m², SM running)."""
+    s = pt_sorted(c)
+    kk = min(p, s["code"].shape[1])
+    s = {k: v[:, :kk] for k, v in s.items()}
+    code = s["code"]
+    valid = code > 0
+    px, py, pz, e = four_vectors(s)
+    px, py, pz, e = px * valid, py * valid, pz * valid, e * valid
+    pt = np.hypot(px, py)
+    phi = np.arctan2(py, px)
+    x = out["x"]
+    x[:, :kk, 0] = np.where(valid, ln_gev(e), 0.0)
+    x[:, :kk, 1] = np.where(valid, ln_gev(pt), 0.0)
+    x[:, :kk, 2] = np.where(valid, s["eta"], 0.0)
+    x[:, :kk, 3] = phi
+    x[:, :kk, 4:12] = code[..., None] == np.arange(8)
+    x[:, kk:, 4] = 1.0
+    out["mask"][:, :kk] = valid
+    out["p4"][:, :kk] = np.stack([px, py, pz, e], axis=-1)
+    out["aux"][:, 0] = ln_gev(c["met"])
+    out["aux"][:, 1] = c["met_phi"]
+    if pairs == "dense":
+        # Weaver style: every (i, j) of the full padded [P, P] grid.
+        pad = ((0, 0), (0, p - kk))
+        args = [np.pad(a, pad) for a in (code, valid, px, py, pz, e, pt, phi)]
+        pair_channels_dense(*args, out["pairs"])
+    elif pairs:
+        pair_channels(code, valid, px, py, pz, e, pt, phi, out["pairs"][:, :, :kk, :kk])
+
+
+def pair_channels_dense(code, valid, px, py, pz, e, pt, phi, pr):
+    """As pair_channels, computed on the dense [n, K, K] grid and masked (weaver style)."""
+    kk = code.shape[1]
+    pv = valid[:, :, None] & valid[:, None, :]
+    y = 0.5 * np.log(1.0 + 2.0 * pz / np.maximum(e - pz, 1e-20))
+    dy = y[:, :, None] - y[:, None, :]
+    dphi = wrap(phi[:, :, None] - phi[:, None, :])
+    delta = np.sqrt(dy * dy + dphi * dphi)
+    pta, ptb = pt[:, :, None], pt[:, None, :]
+    ptmin = np.minimum(pta, ptb)
+    ptsum = pta + ptb
+    se = e[:, :, None] + e[:, None, :]
+    sx = px[:, :, None] + px[:, None, :]
+    sy = py[:, :, None] + py[:, None, :]
+    sz = pz[:, :, None] + pz[:, None, :]
+    m2 = np.maximum(se * se - (sx * sx + sy * sy + sz * sz), EPS)
+    pr[:, 0] = np.where(pv, np.log(np.maximum(ptmin * delta, EPS)), 0.0)
+    pr[:, 1] = np.where(pv, np.log(np.maximum(ptmin / np.maximum(ptsum, EPS), EPS)), 0.0)
+    pr[:, 2] = np.where(pv, np.log(np.maximum(delta, EPS)), 0.0)
+    pr[:, 3] = np.where(pv, np.log(m2), 0.0)
+    vt = VERTEX[code[:, :, None], code[:, None, :]]
+    vt[:, np.arange(kk), np.arange(kk)] = 0
+    q = np.maximum(0.5 * ptsum, 1.0)
+    gs = np.sqrt(4.0 * math.pi * alpha_s(q))
+    ge = np.sqrt(4.0 * math.pi * alpha_em(q))
+    pr[:, 4] = np.where(vt == 1, gs, np.where(vt == 4, G_Z, ge * GE_FACTOR[vt]))
+
+
+def pair_channels(code, valid, px, py, pz, e, pt, phi, pr):
+    """pr [n, 5, K, K] = (ln kT, ln z, ln Δ, ln m², SM running) of the K first tokens,
+    computed on the list of real pairs i <= j only, then written to (i, j) and (j, i)."""
+    kk = code.shape[1]
+    iu, ju = np.triu_indices(kk)
+    pv = valid[:, iu] & valid[:, ju]
+    ev, k = np.nonzero(pv)
+    i, j = iu[k], ju[k]
+    # Weaver rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20)).
+    y = 0.5 * np.log(1.0 + 2.0 * pz / np.maximum(e - pz, 1e-20))
+    dy = y[ev, i] - y[ev, j]
+    dphi = wrap(phi[ev, i] - phi[ev, j])
+    delta = np.sqrt(dy * dy + dphi * dphi)
+    pta, ptb = pt[ev, i], pt[ev, j]
+    ptmin = np.minimum(pta, ptb)
+    ptsum = pta + ptb
+    se = e[ev, i] + e[ev, j]
+    sx = px[ev, i] + px[ev, j]
+    sy = py[ev, i] + py[ev, j]
+    sz = pz[ev, i] + pz[ev, j]
+    m2 = np.maximum(se * se - (sx * sx + sy * sy + sz * sz), EPS)
+    feats = (
+        np.log(np.maximum(ptmin * delta, EPS)),
+        np.log(np.maximum(ptmin / np.maximum(ptsum, EPS), EPS)),
+        np.log(np.maximum(delta, EPS)),
+        np.log(m2),
+    )
+    for c, v in enumerate(feats):
+        pr[ev, c, i, j] = v
+        pr[ev, c, j, i] = v
+    # SM running couplings at Q = max((pT_a + pT_b)/2, 1 GeV); diagonal and padding 0.
+    vt = VERTEX[code[ev, i], code[ev, j]]
+    vt[i == j] = 0
+    q = np.maximum(0.5 * ptsum, 1.0)
+    gs = np.sqrt(4.0 * math.pi * alpha_s(q))
+    ge = np.sqrt(4.0 * math.pi * alpha_em(q))
+    sm = np.where(vt == 1, gs, np.where(vt == 4, G_Z, ge * GE_FACTOR[vt]))
+    pr[ev, 4, i, j] = sm
+    pr[ev, 4, j, i] = sm
+
+
+RMM_N = 7
+RMM_D = 5 * RMM_N + 1
+# Code -> RMM block (j 0, b 1, μ 2, e 3, γ 4); padding -1.
+RMM_BLOCK = np.array([-1, 0, 1, 3, 3, 2, 2, 4], dtype=np.int64)
+
+
+def rmm_kept_cells():
+    n = RMM_N
+    j1, j2, b1, b2 = 1, 2, 1 + n, 2 + n
+    mu1, e1, g1 = 1 + 2 * n, 1 + 3 * n, 1 + 4 * n
+    excl = {(j1, j2), (j1, b1), (b1, b2), (j1, e1), (j1, mu1), (j1, g1), (b1, e1), (b1, mu1), (b1, g1)}
+    pos = np.full(RMM_D * RMM_D, -1, dtype=np.int64)
+    k = 0
+    for r in range(RMM_D):
+        for col in range(RMM_D):
+            if (r, col) not in excl:
+                pos[r * RMM_D + col] = k
+                k += 1
+    return pos, k
+
+
+RMM_POS, RMM_WIDTH = rmm_kept_cells()
+
+
+def rmm(c, out):
+    """x [n, 1287]: the ATLAS RMM (physics-spec §5.5), computed on the kept objects only
+    (compact [n, K, K] pair arrays in matrix-index order), scattered into the cells."""
+    s = pt_sorted(c)
+    n = s["code"].shape[0]
+    blk = RMM_BLOCK[s["code"]]
+    rank = np.zeros(blk.shape, dtype=np.int64)
+    for t in range(5):
+        is_t = blk == t
+        rank = np.where(is_t, np.cumsum(is_t, axis=1) - 1, rank)
+    keep = (blk >= 0) & (rank < RMM_N)
+    index = np.where(keep, 1 + blk * RMM_N + rank, RMM_D * RMM_D)  # sentinel sorts last
+    # Kept objects in matrix-index order (block by block, rank by rank).
+    order = np.argsort(index, axis=1, kind="stable")
+    kk = max(int(keep.sum(axis=1).max()), 1)
+    order = order[:, :kk]
+    idx = np.take_along_axis(index, order, axis=1)
+    present = idx < RMM_D * RMM_D
+    idx = np.where(present, idx, 0)
+    g = {k: np.take_along_axis(s[k], order, axis=1) for k in ("e", "pt", "eta", "phi")}
+    px, py, pz, e = four_vectors(g)
+    pt = np.hypot(px, py)
+    pabs = np.sqrt(px * px + py * py + pz * pz)
+    et = np.where(pabs > 0, e * pt / pabs, 0.0)
+    y = np.where(e <= np.abs(pz), g["eta"], 0.5 * np.log((e + pz) / (e - pz)))
+    met = c["met"]
+    metx, mety = met * np.cos(c["met_phi"]), met * np.sin(c["met_phi"])
+    x = out["x"]
+
+    def put(ev, cells, vals):
+        # Scatter values of matrix cells (row·D + col) into the kept output columns.
+        pos = RMM_POS[cells]
+        kept = pos >= 0
+        x[ev[kept], pos[kept]] = vals[kept]
+
+    x[:, RMM_POS[0]] = met / SQRT_S
+    ev = np.nonzero(present)[0]
+    r = idx[present]
+    # Row 0: transverse mass with MET; column 0: cosh(y) − 1.
+    mt2 = (et + met[:, None]) ** 2 - (px + metx[:, None]) ** 2 - (py + mety[:, None]) ** 2
+    mt = np.where(met[:, None] > 0, np.sqrt(np.maximum(mt2, 0.0)) / SQRT_S, 0.0)
+    put(ev, r, mt[present])
+    put(ev, r * RMM_D, (np.cosh(y) - 1.0)[present])
+    # Diagonal: E_T/√s for rank 0, else the E_T imbalance with the previous rank (the
+    # previous kept object in index order).
+    prev = np.concatenate([np.zeros((n, 1)), et[:, :-1]], axis=1)
+    first = (idx - 1) % RMM_N == 0
+    imb = np.where(prev + et > 0, (prev - et) / (prev + et), 0.0)
+    diag = np.where(first, et / SQRT_S, imb)
+    put(ev, r * RMM_D + r, diag[present])
+    # Pairs a < b in index order: upper cell m_ab/√s, lower cell cosh((y_b − y_a)/2) − 1.
+    iu, ju = np.triu_indices(kk, 1)
+    pp = present[:, iu] & present[:, ju]
+    pe = np.nonzero(pp)[0]
+    a, b = iu[np.nonzero(pp)[1]], ju[np.nonzero(pp)[1]]
+    se = e[pe, a] + e[pe, b]
+    sx = px[pe, a] + px[pe, b]
+    sy = py[pe, a] + py[pe, b]
+    sz = pz[pe, a] + pz[pe, b]
+    mass = np.sqrt(np.maximum(se * se - (sx * sx + sy * sy + sz * sz), 0.0)) / SQRT_S
+    dyh = np.cosh(0.5 * (y[pe, b] - y[pe, a])) - 1.0
+    ra, rb = idx[pe, a], idx[pe, b]
+    put(pe, ra * RMM_D + rb, mass)
+    put(pe, rb * RMM_D + ra, dyh)
+
+
+def rmm_dense(c, out):
+    """As rmm, the straightforward way: objects scattered into [n, 35] slots by matrix
+    index, every cell of the dense [n, 36, 36] matrix computed and masked, then flattened
+    without the excluded cells."""
+    s = pt_sorted(c)
+    n = s["code"].shape[0]
+    blk = RMM_BLOCK[s["code"]]
+    rank = np.zeros(blk.shape, dtype=np.int64)
+    for t in range(5):
+        is_t = blk == t
+        rank = np.where(is_t, np.cumsum(is_t, axis=1) - 1, rank)
+    keep = (blk >= 0) & (rank < RMM_N)
+    ev, obj = np.nonzero(keep)
+    slot = (blk * RMM_N + rank)[ev, obj]
+    d1 = RMM_D - 1
+    g = {}
+    for k in ("e", "pt", "eta", "phi"):
+        g[k] = np.zeros((n, d1))
+        g[k][ev, slot] = s[k][ev, obj]
+    present = np.zeros((n, d1), dtype=bool)
+    present[ev, slot] = True
+    px, py, pz, e = four_vectors(g)
+    pt = np.hypot(px, py)
+    pabs = np.sqrt(px * px + py * py + pz * pz)
+    et = np.where(pabs > 0, e * pt / pabs, 0.0)
+    y = np.where(e <= np.abs(pz), g["eta"], 0.5 * np.log((e + pz) / (e - pz)))
+    met = c["met"]
+    metx, mety = met * np.cos(c["met_phi"]), met * np.sin(c["met_phi"])
+    m = np.zeros((n, RMM_D, RMM_D))
+    m[:, 0, 0] = met / SQRT_S
+    mt2 = (et + met[:, None]) ** 2 - (px + metx[:, None]) ** 2 - (py + mety[:, None]) ** 2
+    m[:, 0, 1:] = np.where(present & (met[:, None] > 0), np.sqrt(np.maximum(mt2, 0.0)) / SQRT_S, 0.0)
+    m[:, 1:, 0] = np.where(present, np.cosh(y) - 1.0, 0.0)
+    prev = np.concatenate([np.zeros((n, 1)), et[:, :-1]], axis=1)
+    first = np.arange(d1) % RMM_N == 0
+    imb = np.where(prev + et > 0, (prev - et) / (prev + et), 0.0)
+    diag = np.where(present, np.where(first, et / SQRT_S, imb), 0.0)
+    se = e[:, :, None] + e[:, None, :]
+    sx = px[:, :, None] + px[:, None, :]
+    sy = py[:, :, None] + py[:, None, :]
+    sz = pz[:, :, None] + pz[:, None, :]
+    mass = np.sqrt(np.maximum(se * se - (sx * sx + sy * sy + sz * sz), 0.0)) / SQRT_S
+    dyh = np.cosh(0.5 * (y[:, :, None] - y[:, None, :])) - 1.0
+    upper = np.triu(np.ones((d1, d1), dtype=bool), 1)
+    inner = np.where(upper, mass, dyh)
+    inner[:, np.arange(d1), np.arange(d1)] = diag
+    pp = present[:, :, None] & present[:, None, :]
+    m[:, 1:, 1:] = np.where(pp, inner, 0.0)
+    out["x"][:] = m.reshape(n, -1)[:, RMM_KEEP]
+
+
+RMM_KEEP = np.nonzero(RMM_POS >= 0)[0]
+
+
+REPRS = {
+    # name: (encoder, {array: per-event shape})
+    "fixed": (fixed_per_type, {"x": (72,)}),
+    "fixed18": (fixed_any_type, {"x": (92,)}),
+    "particles": (lambda c, o: particles(c, o, 20, False), {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,)}),
+    "part4sm": (
+        lambda c, o: particles(c, o, 20, True),
+        {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,), "pairs": (5, 20, 20)},
+    ),
+    "rmm": (rmm, {"x": (RMM_WIDTH,)}),
+    # The straightforward dense variants (weaver-style [P, P] pair grid; dense 36 x 36 RMM).
+    "part4sm-dense": (
+        lambda c, o: particles(c, o, 20, "dense"),
+        {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,), "pairs": (5, 20, 20)},
+    ),
+    "rmm-dense": (rmm_dense, {"x": (RMM_WIDTH,)}),
+}
+
+
+def encode(ev, name, chunk_size):
+    """Encodes every event of `ev` into freshly allocated f32 arrays, chunk by chunk."""
+    fn, shapes = REPRS[name]
+    n = ev["n"]
+    out = {k: np.zeros((n,) + s, np.float32) for k, s in shapes.items()}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, n, chunk_size):
+            hi = min(lo + chunk_size, n)
+            fn(chunk(ev, lo, hi), {k: v[lo:hi] for k, v in out.items()})
+    return out
+
+
+# ------------------------------------------------------------------------------ check
+
+
+def check(ev, name, npz_path, chunk_size, src):
+    ref = np.load(npz_path, allow_pickle=False)
+    mine = encode(ev, name, chunk_size)
+    n = ev["n"]
+    common = {
+        "label": np.zeros(n, np.int64),
+        "weight": ev["weight"],
+        "event_id": ev["event_id"],
+        "source_line": np.arange(1, n + 1, dtype=np.uint64),
+        "file_index": np.zeros(n, np.int64),
+        "process": ev["process"],
+        "process_names": np.array(ev["process_names"]),
+        "files": np.array([os.path.basename(src)]),
+    }
+    ok = True
+    names = sorted(set(ref.files) | set(mine) | set(common))
+    print(f"check {npz_path} ({name}, {n} events) against the NumPy encoding of {src}")
+    for k in names:
+        if k not in ref.files:
+            print(f"  {k:14s} MISSING in the npz")
+            ok = False
+            continue
+        b = ref[k]
+        a = mine.get(k, common.get(k))
+        if a is None:
+            print(f"  {k:14s} {str(b.dtype):8s} {str(b.shape):18s} not computed here: MISMATCH (unexpected array)")
+            ok = False
+            continue
+        if k == "files":
+            b = np.array([os.path.basename(str(f)) for f in b])
+        if a.shape != b.shape:
+            print(f"  {k:14s} shape {b.shape} in npz, {a.shape} here: MISMATCH")
+            ok = False
+            continue
+        if b.dtype.kind in "fc" and k != "weight":
+            a64, b64 = a.astype(np.float64), b.astype(np.float64)
+            both_nan = np.isnan(a64) & np.isnan(b64)
+            d = np.where(both_nan, 0.0, np.abs(a64 - b64))
+            tol = np.maximum(1e-5 * np.abs(b64), 1e-5)
+            bad = ~(d <= tol)
+            rel = d / np.maximum(np.abs(b64), 1e-30)
+            nz = np.abs(b64) > 1e-5
+            max_rel = float(rel[nz].max()) if nz.any() else 0.0
+            nnan = int(both_nan.sum())
+            status = "ok" if not bad.any() else f"MISMATCH ({int(bad.sum())} values)"
+            extra = f", {nnan} NaN in both" if nnan else ""
+            print(
+                f"  {k:14s} {str(b.dtype):8s} {str(b.shape):18s} max|Δ| {float(d.max()) if d.size else 0.0:.3e}"
+                f"  max rel (|b|>1e-5) {max_rel:.3e}{extra}  {status}"
+            )
+            if bad.any():
+                i = np.argwhere(bad)[0]
+                print(f"      first at {tuple(int(v) for v in i)}: npz {b64[tuple(i)]!r}, numpy {a64[tuple(i)]!r}")
+                ok = False
+        elif k == "weight":
+            d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            good = np.all(d <= 1e-12 * np.abs(b))
+            print(f"  {k:14s} {str(b.dtype):8s} {str(b.shape):18s} max|Δ| {float(d.max()):.3e}  {'ok' if good else 'MISMATCH'}")
+            ok &= bool(good)
+        else:
+            good = np.array_equal(a.astype(b.dtype) if b.dtype.kind != "U" else a.astype(str), b)
+            print(f"  {k:14s} {str(b.dtype):8s} {str(b.shape):18s} exact  {'ok' if good else 'MISMATCH'}")
+            ok &= bool(good)
+    print("RESULT:", "all arrays agree" if ok else "MISMATCH")
+    return ok
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file")
+    ap.add_argument("--repeat", type=int, default=1, help="concatenate the parsed table N times")
+    ap.add_argument("--runs", type=int, default=3, help="timed encodings per representation")
+    ap.add_argument("--reprs", default="fixed,fixed18,particles,part4sm,rmm")
+    ap.add_argument("--chunk", type=int, default=4096, help="events per vectorised chunk")
+    ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--check", metavar="NPZ", help="compare an `oddity features` npz of FILE")
+    ap.add_argument("--repr", default=None, help="representation of the --check npz")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    ev = parse(args.file)
+    t_parse = time.perf_counter() - t0
+    print(f"parsed {ev['n']} events in {t_parse:.3f} s ({args.file})", file=sys.stderr)
+
+    if args.check:
+        if args.repr not in REPRS:
+            ap.error(f"--check needs --repr, one of {', '.join(REPRS)}")
+        sys.exit(0 if check(ev, args.repr, args.check, args.chunk, args.file) else 1)
+
+    ev = tile(ev, args.repeat)
+    n = ev["n"]
+    results = []
+    print(f"numpy {np.__version__}: {n} events ({args.repeat} x file), best and median of {args.runs} runs")
+    for name in args.reprs.split(","):
+        times = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            out = encode(ev, name, args.chunk)
+            times.append(time.perf_counter() - t0)
+            del out
+        best, median = min(times), float(np.median(times))
+        results.append(
+            {"repr": name, "events": n, "best_s": best, "median_s": median, "times_s": times,
+             "events_per_s": n / best, "median_events_per_s": n / median}
+        )
+        print(f"  {name:10s} best {best:8.3f} s  median {median:8.3f} s  {n / best:12.0f} events/s", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"tool": "numpy", "numpy": np.__version__, "file": args.file, "repeat": args.repeat,
+                       "events": n, "parse_s": t_parse, "chunk": args.chunk, "results": results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

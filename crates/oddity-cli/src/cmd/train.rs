@@ -1,0 +1,76 @@
+//! `oddity train`: train a detector from a TOML run file into a run directory.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use oddity_core::EventTable;
+use oddity_detect::run::{RunConfig, train_run};
+
+use crate::Global;
+use crate::input::{self, InputArgs};
+use crate::scores::ScoreTable;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run configuration (TOML; see docs/run-files.md and examples/).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Background files; replace `data.background` of the run file when given.
+    #[arg(long, value_name = "FILE")]
+    pub background: Vec<PathBuf>,
+    /// Override a setting, e.g. `--set train.epochs=5` (repeatable; TOML values).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Device: cpu, cuda, cuda:N or auto (overrides `data.device`).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// The run directory to create (or to resume: finished epochs are kept).
+    #[arg(long, short, value_name = "RUN")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+pub fn run(args: Args, global: Global) -> Result<()> {
+    let mut sets = args.sets.clone();
+    if let Some(d) = &args.device {
+        sets.push(format!("data.device=\"{d}\""));
+    }
+    let mut config = RunConfig::load(&args.config, &sets)?;
+    if !args.background.is_empty() {
+        config.data.background = args.background.clone();
+    }
+    if config.data.background.is_empty() {
+        anyhow::bail!("{}: no background files: give --background FILE or data.background", args.config.display());
+    }
+    config.train.progress = global.progress;
+    let background = read_all(&config.data.background, &args.input, global)?;
+    println!("background: {} events from {} file(s)", background.len(), config.data.background.len());
+    let outcome =
+        train_run(&config, &background, &args.out).with_context(|| format!("training into {}", args.out.display()))?;
+    for w in &outcome.report.warnings {
+        tracing::warn!("{w}");
+    }
+    let test_scores = outcome.run.score(&outcome.test)?;
+    let mut scores = ScoreTable::default();
+    scores.push("background-test", &outcome.test, &test_scores);
+    let path = args.out.join("scores").join("background_test.parquet");
+    scores.write(&path)?;
+    println!(
+        "{}: trained {} ({} networks); test-split background scores in {}",
+        args.out.display(),
+        config.detector.name(),
+        outcome.report.members.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Reads and concatenates `files`.
+pub fn read_all(files: &[PathBuf], input: &InputArgs, global: Global) -> Result<EventTable> {
+    let mut all = EventTable::new();
+    for f in files {
+        all.append(&input::read_table(f, input, global)?);
+    }
+    Ok(all)
+}

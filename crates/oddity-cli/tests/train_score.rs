@@ -1,0 +1,145 @@
+//! End-to-end tests of `oddity train` and `oddity score`: a tiny DeepSVDD run on the real
+//! DarkMachines file writes a complete run directory, and scoring with the saved run gives
+//! back, event for event, the scores written at training time; configuration errors exit 2
+//! and name the file or the setting.
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, Float64Array, StringArray, UInt64Array};
+use assert_cmd::Command;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use predicates::prelude::*;
+
+fn real_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/darkmachines/monojet_Zp2000.0_DM_50.0_chan3.csv")
+}
+
+fn oddity(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("oddity").expect("the oddity binary is built");
+    c.current_dir(dir).env_remove("ODDITY_LOG");
+    c
+}
+
+const CONFIG: &str = r#"
+[data]
+device = "cpu"
+[representation]
+kind = "fixed"
+[model]
+kind = "mlp"
+hidden = [16, 8]
+[detector]
+kind = "deep-svdd"
+rep_dims = [4]
+[train]
+epochs = 2
+batch_size = 256
+seed = 5
+"#;
+
+/// (source_line, score, weight) of every row of a score file, and its `process` column.
+fn read_scores(path: &Path) -> (Vec<(u64, f64, f64)>, Vec<String>) {
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut rows = Vec::new();
+    let mut process = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = |n: &str| batch.column_by_name(n).unwrap_or_else(|| panic!("no column {n}")).clone();
+        let line = col("source_line");
+        let line = line.as_any().downcast_ref::<UInt64Array>().unwrap();
+        let score = col("score");
+        let score = score.as_any().downcast_ref::<Float64Array>().unwrap();
+        let weight = col("weight");
+        let weight = weight.as_any().downcast_ref::<Float64Array>().unwrap();
+        let proc_ = col("process");
+        let proc_ = proc_.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..batch.num_rows() {
+            rows.push((line.value(i), score.value(i), weight.value(i)));
+            process.push(proc_.value(i).to_owned());
+        }
+        for n in ["file", "event_id", "met", "ht", "mjj"] {
+            assert!(batch.column_by_name(n).is_some(), "column {n}");
+        }
+    }
+    (rows, process)
+}
+
+#[test]
+fn train_then_score_reproduces_the_test_split_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("run.toml"), CONFIG).unwrap();
+    oddity(dir.path())
+        .args(["--quiet", "train", "--config", "run.toml", "--background"])
+        .arg(real_file())
+        .args(["-o", "run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("trained deep-svdd"));
+    let run = dir.path().join("run");
+    for f in [
+        "config.resolved.toml",
+        "preprocess.json",
+        "manifest.json",
+        "model/deep-svdd.json",
+        "model/model-d4.safetensors",
+        "scores/background_test.parquet",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing from the run directory");
+    }
+    let (test_rows, _) = read_scores(&run.join("scores/background_test.parquet"));
+    // 10 % of the 6399 events of the file are the test split.
+    assert!((600..=680).contains(&test_rows.len()), "{} test events", test_rows.len());
+
+    oddity(dir.path())
+        .args(["--quiet", "score", "run"])
+        .arg(real_file())
+        .args(["-o", "all.parquet"])
+        .assert()
+        .success();
+    let (all, process) = read_scores(&dir.path().join("all.parquet"));
+    assert_eq!(all.len(), 6399);
+    assert!(process.iter().all(|p| !p.is_empty()));
+    assert!(all.iter().all(|r| r.1.is_finite() && r.1 >= 0.0), "DeepSVDD scores are finite squared distances");
+    let by_line: HashMap<u64, (f64, f64)> = all.iter().map(|&(l, s, w)| (l, (s, w))).collect();
+    for (line, score, weight) in test_rows {
+        let (s, w) = by_line[&line];
+        assert_eq!(w, weight, "line {line}: weight");
+        assert!((s - score).abs() <= 1e-9 * score.abs().max(1.0), "line {line}: {s} vs {score} at training time");
+    }
+}
+
+#[test]
+fn configuration_errors_exit_2_and_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("run.toml"), CONFIG).unwrap();
+    oddity(dir.path())
+        .args(["train", "--config", "missing.toml", "-o", "run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.toml"));
+    oddity(dir.path())
+        .args(["train", "--config", "run.toml", "--set", "train.epochz=3", "--background"])
+        .arg(real_file())
+        .args(["-o", "run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("epochz"));
+    std::fs::write(dir.path().join("nobkg.toml"), "[detector]\nkind = \"deep-svdd\"\n").unwrap();
+    oddity(dir.path())
+        .args(["train", "--config", "nobkg.toml", "-o", "run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no background files"));
+    oddity(dir.path())
+        .args(["score", "no-such-run"])
+        .arg(real_file())
+        .args(["-o", "s.parquet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-run"));
+}
