@@ -48,6 +48,14 @@ impl ModelConfig {
         }
     }
 
+    /// The same network with `out` outputs (e.g. one logit for a classifier).
+    pub fn with_outputs(&self, out: i64) -> Self {
+        match self {
+            ModelConfig::Mlp(m) => ModelConfig::Mlp(MlpConfig { out_dim: out, ..m.clone() }),
+            ModelConfig::Part(p) => ModelConfig::Part(PartConfig { out_dim: out, ..p.clone() }),
+        }
+    }
+
     /// The bias-free, dropout-free variant with `out` outputs (DeepSVDD, physics-spec §7.1).
     pub fn deep_svdd(&self, out: i64) -> Self {
         match self {

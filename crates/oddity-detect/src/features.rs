@@ -72,6 +72,20 @@ impl ReprConfig {
     }
 }
 
+/// Everything a detector may train on: the background events of the training and validation
+/// splits, the representation with its fitted standardisation (for detectors that transform
+/// events before encoding them, like DDD), and the same events encoded and standardised.
+#[derive(Debug, Clone, Copy)]
+pub struct FitData<'a> {
+    pub repr: &'a ReprConfig,
+    pub standardizer: &'a Standardizer,
+    pub train_events: &'a EventTable,
+    pub valid_events: &'a EventTable,
+    pub train: &'a Inputs,
+    pub valid: &'a Inputs,
+    pub device: Device,
+}
+
 /// Encoded, standardised events on a device, with their weights.
 #[derive(Debug)]
 pub struct Inputs {

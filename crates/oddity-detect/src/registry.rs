@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::backbone::ModelConfig;
+use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
-use crate::features::Inputs;
+use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
 /// `[detector]`.
@@ -17,6 +18,7 @@ use crate::{DetectError, FitReport};
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum DetectorConfig {
     DeepSvdd(DeepSvddConfig),
+    Ddd(DddConfig),
 }
 
 impl Default for DetectorConfig {
@@ -29,28 +31,34 @@ impl DetectorConfig {
     pub fn name(&self) -> &'static str {
         match self {
             DetectorConfig::DeepSvdd(_) => "deep-svdd",
+            DetectorConfig::Ddd(_) => "ddd",
         }
     }
 
     pub fn validate(&self) -> Result<(), DetectError> {
         match self {
             DetectorConfig::DeepSvdd(c) => c.validate(),
+            DetectorConfig::Ddd(c) => c.validate(),
         }
     }
 
-    /// Trains the detector; artefacts go to `dir` when given.
+    /// Trains the detector on `data`; artefacts (checkpoints, histories) go to `dir` when
+    /// given.
     pub fn fit(
         &self,
         model: &ModelConfig,
         train: &TrainConfig,
-        data: (&Inputs, &Inputs),
-        device: Device,
+        data: &FitData<'_>,
         dir: Option<&Path>,
     ) -> Result<(Trained, FitReport), DetectError> {
         match self {
             DetectorConfig::DeepSvdd(c) => {
-                let (d, r) = DeepSvdd::fit(c, model, train, data, device, dir)?;
+                let (d, r) = DeepSvdd::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
                 Ok((Trained::DeepSvdd(d), r))
+            }
+            DetectorConfig::Ddd(c) => {
+                let (d, r) = Ddd::fit(c, model, train, data, dir)?;
+                Ok((Trained::Ddd(d), r))
             }
         }
     }
@@ -59,6 +67,7 @@ impl DetectorConfig {
     pub fn load(&self, model: &ModelConfig, dir: &Path, device: Device) -> Result<Trained, DetectError> {
         match self {
             DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
+            DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
         }
     }
 }
@@ -67,6 +76,7 @@ impl DetectorConfig {
 #[derive(Debug)]
 pub enum Trained {
     DeepSvdd(DeepSvdd),
+    Ddd(Ddd),
 }
 
 impl Trained {
@@ -74,6 +84,7 @@ impl Trained {
     pub fn score(&self, inputs: &Inputs) -> Vec<f64> {
         match self {
             Trained::DeepSvdd(d) => d.score(inputs),
+            Trained::Ddd(d) => d.score(inputs),
         }
     }
 
@@ -81,6 +92,7 @@ impl Trained {
     pub fn save(&self, dir: &Path) -> Result<(), DetectError> {
         match self {
             Trained::DeepSvdd(d) => d.save(dir),
+            Trained::Ddd(d) => d.save(dir),
         }
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::backbone::ModelConfig;
-use crate::features::{Inputs, ReprConfig};
+use crate::features::{FitData, Inputs, ReprConfig};
 use crate::registry::{DetectorConfig, Trained};
 use crate::{DetectError, FitReport};
 
@@ -162,8 +162,16 @@ pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Res
     drop(batch);
     let valid_in = Inputs::new(&config.representation, &standardizer, &valid, device)?;
 
-    let (detector, report) =
-        config.detector.fit(&config.model, &config.train, (&train_in, &valid_in), device, Some(out))?;
+    let data = FitData {
+        repr: &config.representation,
+        standardizer: &standardizer,
+        train_events: &train,
+        valid_events: &valid,
+        train: &train_in,
+        valid: &valid_in,
+        device,
+    };
+    let (detector, report) = config.detector.fit(&config.model, &config.train, &data, Some(out))?;
     let model_dir = out.join("model");
     std::fs::create_dir_all(&model_dir).map_err(|e| file(&model_dir, e))?;
     detector.save(&model_dir)?;
@@ -227,7 +235,7 @@ mod tests {
         assert_eq!(c.train.batch_size, 64);
         assert_eq!(c.train.epochs, 3);
         assert_eq!(c.data.device, "cpu");
-        let DetectorConfig::DeepSvdd(d) = &c.detector;
+        let DetectorConfig::DeepSvdd(d) = &c.detector else { panic!("deep-svdd") };
         assert_eq!(d.rep_dims, vec![2, 4]);
         let ModelConfig::Mlp(m) = &c.model else { panic!("mlp") };
         assert_eq!(m.input_dim, 72);

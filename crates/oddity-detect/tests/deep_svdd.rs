@@ -5,62 +5,11 @@
 // Test helpers panic on failure by design.
 #![allow(clippy::unwrap_used)]
 
-use oddity_core::{EventHeader, EventTable, ObjectKind};
 use oddity_detect::run::{RunConfig, TrainedRun, train_run};
 
-/// A small deterministic pseudo-random generator (xorshift), so the data need no RNG crate.
-struct Xs(u64);
-impl Xs {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
 
-/// `n` events; `scale` multiplies pT and MET (1 for background, ~4 for the signal).
-fn events(n: usize, scale: f64, seed: u64) -> EventTable {
-    let mut r = Xs(seed);
-    let mut t = EventTable::new();
-    for i in 0..n {
-        let met = scale * (50.0 + 100.0 * r.next());
-        let h = EventHeader {
-            event_id: i as i64,
-            process: "p",
-            weight: 0.5 + r.next(),
-            met,
-            met_phi: 6.0 * r.next() - 3.0,
-            source_line: i as u64 + 1,
-        };
-        t.push_event(h);
-        let jets = 2 + (3.0 * r.next()) as usize;
-        for k in 0..jets {
-            let pt = scale * (80.0 + 200.0 * r.next()) / (1.0 + k as f64);
-            let eta = 4.0 * r.next() - 2.0;
-            let kind = if r.next() < 0.2 { ObjectKind::BJet } else { ObjectKind::Jet };
-            t.push_object(kind, pt * f64::cosh(eta) * 1.01, pt, eta, 6.0 * r.next() - 3.0);
-        }
-    }
-    t
-}
-
-/// Mann-Whitney AUC with ties counted half (unweighted).
-fn auc(bkg: &[f64], sig: &[f64]) -> f64 {
-    let mut wins = 0.0;
-    for s in sig {
-        for b in bkg {
-            wins += if s > b {
-                1.0
-            } else if s == b {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / (bkg.len() * sig.len()) as f64
-}
+use common::{auc, events};
 
 fn check(toml: &str, floor: f64) {
     let dir = tempfile::tempdir().unwrap();

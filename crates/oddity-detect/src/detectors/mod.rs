@@ -1,3 +1,4 @@
 //! The detectors, one file each.
 
+pub mod ddd;
 pub mod deep_svdd;
