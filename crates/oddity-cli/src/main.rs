@@ -7,6 +7,7 @@
 mod cmd;
 mod embedded;
 mod input;
+mod runlog;
 mod scores;
 
 use std::io::IsTerminal;
@@ -63,12 +64,22 @@ fn main() -> ExitCode {
     };
     let level = if cli.quiet { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ODDITY_LOG").unwrap_or_else(|_| level.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // The console shows `level` (or ODDITY_LOG); a run's log.txt gets Oddity's debug records.
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let console = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .init();
+        .with_filter(filter);
+    let file_filter = tracing_subscriber::EnvFilter::new("warn,oddity=debug,oddity_nn=debug,oddity_detect=debug");
+    let file = tracing_subscriber::fmt::layer()
+        .with_writer(runlog::RunLog)
+        .with_ansi(false)
+        .with_target(false)
+        .with_filter(file_filter);
+    tracing_subscriber::registry().with(console).with(file).init();
     let global = Global { progress: !cli.quiet && std::io::stderr().is_terminal(), quiet: cli.quiet };
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a, global),

@@ -88,9 +88,14 @@ fn train_then_score_reproduces_the_test_split_scores() {
         "model/deep-svdd.json",
         "model/model-d4.safetensors",
         "scores/background_test.parquet",
+        "log.txt",
     ] {
         assert!(run.join(f).is_file(), "{f} missing from the run directory");
     }
+    // The log holds every epoch even with --quiet, and the summary line.
+    let log = std::fs::read_to_string(run.join("log.txt")).unwrap();
+    assert!(log.contains("epoch 1: train loss") && log.contains("epoch 2: train loss"), "{log}");
+    assert!(log.contains("trained deep-svdd"), "{log}");
     let (test_rows, _) = read_scores(&run.join("scores/background_test.parquet"));
     // 10 % of the 6399 events of the file are the test split.
     assert!((600..=680).contains(&test_rows.len()), "{} test events", test_rows.len());

@@ -271,6 +271,11 @@ pub fn train(
         }
         let valid_loss = validate(objective);
         let seconds = start.elapsed().as_secs_f64();
+        tracing::debug!(
+            "epoch {epoch}: train loss {train_loss:.6e}, validation loss {valid_loss:.6e}, lr {:.3e}, {:.1} s",
+            opt.lr,
+            seconds
+        );
         state.history.push(EpochMetrics {
             epoch,
             train_loss,

@@ -44,8 +44,19 @@ pub fn run(args: Args, global: Global) -> Result<()> {
         anyhow::bail!("{}: no background files: give --background FILE or data.background", args.config.display());
     }
     config.train.progress = global.progress;
+    crate::runlog::open(&args.out.join("log.txt"))?;
+    tracing::info!(
+        "oddity {} train --config {} -o {}: {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        args.config.display(),
+        args.out.display(),
+        config.detector.name(),
+        config.data.device
+    );
     let background = read_all(&config.data.background, &args.input, global)?;
-    println!("background: {} events from {} file(s)", background.len(), config.data.background.len());
+    let line = format!("background: {} events from {} file(s)", background.len(), config.data.background.len());
+    println!("{line}");
+    crate::runlog::note(&line);
     let outcome =
         train_run(&config, &background, &args.out).with_context(|| format!("training into {}", args.out.display()))?;
     for w in &outcome.report.warnings {
@@ -56,13 +67,15 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     scores.push("background-test", &outcome.test, &test_scores);
     let path = args.out.join("scores").join("background_test.parquet");
     scores.write(&path)?;
-    println!(
+    let line = format!(
         "{}: trained {} ({} networks); test-split background scores in {}",
         args.out.display(),
         config.detector.name(),
         outcome.report.members.len(),
         path.display()
     );
+    println!("{line}");
+    crate::runlog::note(&line);
     Ok(())
 }
 
