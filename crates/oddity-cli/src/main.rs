@@ -6,6 +6,7 @@
 
 mod cmd;
 mod embedded;
+mod evaluation;
 mod input;
 mod runlog;
 mod scores;

@@ -220,7 +220,26 @@ fn demo_runs_on_the_embedded_sample() {
         .args(["--quiet", "demo", "-o", "d"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("background_chan3.csv.gz"));
-    assert!(tmp.path().join("d/inspect.json").exists());
-    assert!(tmp.path().join("d/selected/background_chan3.parquet").exists());
+        .stdout(predicate::str::contains("background_chan3.csv.gz"))
+        .stdout(predicate::str::contains("| signal | events | AUC |"));
+    for f in [
+        "inspect.json",
+        "selected/background_chan3.parquet",
+        "run/manifest.json",
+        "run/log.txt",
+        "scores.parquet",
+        "evaluation.md",
+        "evaluation.json",
+        "plots/scores.png",
+    ] {
+        assert!(tmp.path().join("d").join(f).is_file(), "{f} missing");
+    }
+    // One row per signal, each with an AUC in [0, 1].
+    let rows = read_json(&tmp.path().join("d/evaluation.json"));
+    let rows = rows.as_array().expect("an array of signals");
+    assert!(rows.len() >= 3, "{rows:?}");
+    for r in rows {
+        let auc = r["auc"].as_f64().expect("auc");
+        assert!((0.0..=1.0).contains(&auc), "{r}");
+    }
 }

@@ -63,11 +63,21 @@ impl RunConfig {
         Ok(config)
     }
 
-    /// Reads a TOML run file.
+    /// Reads a TOML run file. Relative `data.background` paths are relative to the file's
+    /// directory (as in Cargo manifests) and are made absolute, so the resolved configuration
+    /// saved in a run directory still finds them.
     pub fn load(path: &Path, sets: &[String]) -> Result<Self, DetectError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| DetectError::File { path: path.to_owned(), message: e.to_string() })?;
-        Self::from_toml(&text, &path.display().to_string(), sets)
+        let mut config = Self::from_toml(&text, &path.display().to_string(), sets)?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for b in &mut config.data.background {
+            if b.is_relative() {
+                let joined = base.join(&*b);
+                *b = std::path::absolute(&joined).unwrap_or(joined);
+            }
+        }
+        Ok(config)
     }
 
     /// Validates every section and sets the network's input widths from the representation.
@@ -243,6 +253,20 @@ mod tests {
         let back =
             RunConfig::from_toml(&c.to_toml().unwrap_or_default(), "resolved", &[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn background_paths_are_relative_to_the_run_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let sub = dir.path().join("examples");
+        std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{e}"));
+        let file = sub.join("run.toml");
+        let abs = dir.path().join("elsewhere.csv");
+        let text = format!("[data]\nbackground = [\"../data/bkg.csv\", {:?}]\n", abs.display().to_string());
+        std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+        let c = RunConfig::load(&file, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.data.background[0], sub.join("../data/bkg.csv"));
+        assert_eq!(c.data.background[1], abs);
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! How well a detector finds each signal: the weighted AUC, the signal efficiency at the
+//! DarkMachines background efficiencies (10⁻², 10⁻³, 10⁻⁴; flagged when fewer than 10
+//! background events are expected above the threshold), maxSI (physics-spec §8), and the
+//! normalised score distributions as a picture.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use oddity_eval::{DARKMACHINES_WORKING_POINTS, Evaluation, ScoredSample, evaluate};
+use oddity_plot::{Hist1D, Series, render_hist1d};
+use serde::Serialize;
+
+/// Scores and event weights of one sample.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub name: String,
+    pub scores: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+impl Scored {
+    /// (Σw, effective number of events (Σw)²/Σw²).
+    pub fn ess(&self) -> (f64, f64) {
+        let sw: f64 = self.weights.iter().sum();
+        let sw2: f64 = self.weights.iter().map(|w| w * w).sum();
+        (sw, if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 })
+    }
+}
+
+/// One signal against the background.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalRow {
+    pub signal: String,
+    pub signal_events: usize,
+    pub signal_ess: f64,
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+}
+
+/// Evaluates every signal against `background` (weighted, physics-spec §8.1-8.3).
+pub fn evaluate_signals(background: &Scored, signals: &[Scored]) -> Result<Vec<SignalRow>> {
+    signals
+        .iter()
+        .map(|s| {
+            let scores: Vec<f64> = background.scores.iter().chain(&s.scores).copied().collect();
+            let weights: Vec<f64> = background.weights.iter().chain(&s.weights).copied().collect();
+            let is_signal: Vec<bool> = (0..scores.len()).map(|i| i >= background.scores.len()).collect();
+            let sample = ScoredSample::new(&scores, &is_signal, Some(&weights))
+                .with_context(|| format!("evaluating {} against {}", s.name, background.name))?;
+            let evaluation = evaluate(&sample, &DARKMACHINES_WORKING_POINTS)?;
+            Ok(SignalRow { signal: s.name.clone(), signal_events: s.scores.len(), signal_ess: s.ess().1, evaluation })
+        })
+        .collect()
+}
+
+/// The table as Markdown; working points with low background statistics carry a `†`.
+pub fn markdown(background: &Scored, rows: &[SignalRow]) -> String {
+    let (_, ess) = background.ess();
+    let mut s = format!(
+        "Background: {} ({} events, effective {:.0})\n\n| signal | events | AUC |",
+        background.name,
+        background.scores.len(),
+        ess
+    );
+    for eb in DARKMACHINES_WORKING_POINTS {
+        let _ = write!(s, " eS at eB={eb:.0e} |");
+    }
+    s.push_str(" maxSI |\n|---|---:|---:|");
+    for _ in DARKMACHINES_WORKING_POINTS {
+        s.push_str("---:|");
+    }
+    s.push_str("---:|\n");
+    let mut flagged = false;
+    for r in rows {
+        let _ = write!(s, "| {} | {} | {:.3} |", r.signal, r.signal_events, r.evaluation.auc);
+        for wp in &r.evaluation.working_points {
+            flagged |= wp.low_statistics;
+            let _ = write!(s, " {:.3}{} |", wp.es, if wp.low_statistics { "†" } else { "" });
+        }
+        let _ = writeln!(s, " {:.2} |", r.evaluation.max_si);
+    }
+    if flagged {
+        s.push_str("\n† fewer than 10 background events expected above the threshold: low statistics.\n");
+    }
+    s
+}
+
+/// Histograms of the scores of every sample, each normalised to unit (weighted) area; log10
+/// of the score when every score is positive and they span more than two decades.
+pub fn score_plot(title: &str, samples: &[&Scored], path: &Path) -> Result<()> {
+    let all: Vec<f64> = samples.iter().flat_map(|s| s.scores.iter().copied()).filter(|x| x.is_finite()).collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let log = lo > 0.0 && hi / lo > 100.0;
+    let t = |x: f64| if log { x.log10() } else { x };
+    let mut v: Vec<f64> = all.iter().map(|&x| t(x)).collect();
+    v.sort_by(f64::total_cmp);
+    // 0.1 % and 99.9 % quantiles, so one extreme event does not squeeze the picture.
+    let q = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+    let (a, mut b) = (q(0.001), q(0.999));
+    if b <= a {
+        b = a + 1.0;
+    }
+    const BINS: usize = 40;
+    let edges: Vec<f64> = (0..=BINS).map(|i| a + (b - a) * i as f64 / BINS as f64).collect();
+    let width = (b - a) / BINS as f64;
+    let series = samples
+        .iter()
+        .map(|s| {
+            let mut values = vec![0.0; BINS];
+            let total: f64 = s.weights.iter().sum();
+            for (&x, &w) in s.scores.iter().zip(&s.weights) {
+                let k = (((t(x) - a) / width).floor().max(0.0) as usize).min(BINS - 1);
+                values[k] += w;
+            }
+            if total > 0.0 {
+                values.iter_mut().for_each(|v| *v /= total * width);
+            }
+            Series { label: s.name.clone(), values }
+        })
+        .collect();
+    let hist = Hist1D {
+        title: title.to_owned(),
+        x_label: if log { "log10(anomaly score)".into() } else { "anomaly score".into() },
+        y_label: "normalised (weighted) density".into(),
+        edges,
+        series,
+        log_y: true,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    render_hist1d(&hist, path).with_context(|| format!("drawing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(name: &str, scores: Vec<f64>) -> Scored {
+        let weights = vec![1.0; scores.len()];
+        Scored { name: name.into(), scores, weights }
+    }
+
+    #[test]
+    fn perfect_and_useless_detectors() {
+        let bkg = scored("bkg", (0..1000).map(|i| i as f64).collect());
+        let perfect = scored("perfect", (0..50).map(|i| 2000.0 + i as f64).collect());
+        let same = scored("same", (0..1000).map(|i| i as f64 + 0.5).collect());
+        let rows = evaluate_signals(&bkg, &[perfect, same]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows[0].evaluation.auc, 1.0);
+        assert_eq!(rows[0].evaluation.working_points[0].es, 1.0);
+        assert!((rows[1].evaluation.auc - 0.5).abs() < 0.01, "{}", rows[1].evaluation.auc);
+        let md = markdown(&bkg, &rows);
+        assert!(md.contains("| perfect | 50 | 1.000 |"), "{md}");
+        // 1000 background events: eB = 1e-3 and 1e-4 expect fewer than 10 events above.
+        assert!(md.contains('†'), "{md}");
+    }
+
+    #[test]
+    fn weights_enter_the_effective_size() {
+        let s = Scored { name: "w".into(), scores: vec![1.0, 2.0], weights: vec![1.0, 3.0] };
+        let (sw, ess) = s.ess();
+        assert_eq!(sw, 4.0);
+        assert!((ess - 1.6).abs() < 1e-12);
+    }
+}
