@@ -256,6 +256,20 @@ mod tests {
     }
 
     #[test]
+    fn documented_representation_tables_parse() {
+        // The forms shown in docs/run-files.md.
+        for repr in [
+            "kind = \"fixed\"\nslots = { slots = \"any-type\", k = 18, order = { order = \"pt\" } }",
+            "kind = \"fixed\"\nslots = { slots = \"any-type\", k = 18, order = { order = \"random\", seed = 5 } }",
+            "kind = \"particles\"\nmax_particles = 20\nmet = \"token\"\npairs = { set = \"part4\" }\nsm = \"binary\"",
+        ] {
+            let model = if repr.contains("particles") { "part" } else { "mlp" };
+            let text = format!("[representation]\n{repr}\n[model]\nkind = \"{model}\"\n");
+            RunConfig::from_toml(&text, "doc.toml", &[]).unwrap_or_else(|e| panic!("{repr}: {e}"));
+        }
+    }
+
+    #[test]
     fn background_paths_are_relative_to_the_run_file() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let sub = dir.path().join("examples");
