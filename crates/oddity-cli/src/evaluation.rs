@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use oddity_eval::{DARKMACHINES_WORKING_POINTS, Evaluation, ScoredSample, evaluate};
+use oddity_eval::{BootstrapConfig, Evaluation, ScoredSample, Uncertainty, bootstrap, evaluate};
 use oddity_plot::{Hist1D, Series, render_hist1d};
 use serde::Serialize;
 
@@ -28,6 +28,30 @@ impl Scored {
     }
 }
 
+/// A bootstrap uncertainty, compactly (physics-spec §8; oddity-eval's Poisson bootstrap).
+#[derive(Debug, Clone, Serialize)]
+pub struct Spread {
+    pub std: f64,
+    /// Central 68.27 % interval of the replicas.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl From<&Uncertainty> for Spread {
+    fn from(u: &Uncertainty) -> Self {
+        Self { std: u.std, low: u.low, high: u.high }
+    }
+}
+
+/// Bootstrap uncertainties of one signal's AUC and efficiencies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spreads {
+    pub replicas: usize,
+    pub auc: Spread,
+    /// One per working point, in order.
+    pub es: Vec<Spread>,
+}
+
 /// One signal against the background.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignalRow {
@@ -36,25 +60,56 @@ pub struct SignalRow {
     pub signal_ess: f64,
     #[serde(flatten)]
     pub evaluation: Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<Spreads>,
 }
 
-/// Evaluates every signal against `background` (weighted, physics-spec §8.1-8.3).
-pub fn evaluate_signals(background: &Scored, signals: &[Scored]) -> Result<Vec<SignalRow>> {
+/// The labelled, weighted sample of `background` and `signal`.
+fn sample(background: &Scored, signal: &Scored) -> Result<ScoredSample> {
+    let scores: Vec<f64> = background.scores.iter().chain(&signal.scores).copied().collect();
+    let weights: Vec<f64> = background.weights.iter().chain(&signal.weights).copied().collect();
+    let is_signal: Vec<bool> = (0..scores.len()).map(|i| i >= background.scores.len()).collect();
+    ScoredSample::new(&scores, &is_signal, Some(&weights))
+        .with_context(|| format!("evaluating {} against {}", signal.name, background.name))
+}
+
+/// Evaluates every signal against `background` at the background efficiencies `eb`
+/// (weighted, physics-spec §8.1-8.3), with bootstrap uncertainties when `replicas` > 0.
+pub fn evaluate_signals(
+    background: &Scored,
+    signals: &[Scored],
+    eb: &[f64],
+    replicas: usize,
+) -> Result<Vec<SignalRow>> {
     signals
         .iter()
         .map(|s| {
-            let scores: Vec<f64> = background.scores.iter().chain(&s.scores).copied().collect();
-            let weights: Vec<f64> = background.weights.iter().chain(&s.weights).copied().collect();
-            let is_signal: Vec<bool> = (0..scores.len()).map(|i| i >= background.scores.len()).collect();
-            let sample = ScoredSample::new(&scores, &is_signal, Some(&weights))
-                .with_context(|| format!("evaluating {} against {}", s.name, background.name))?;
-            let evaluation = evaluate(&sample, &DARKMACHINES_WORKING_POINTS)?;
-            Ok(SignalRow { signal: s.name.clone(), signal_events: s.scores.len(), signal_ess: s.ess().1, evaluation })
+            let sample = sample(background, s)?;
+            let evaluation = evaluate(&sample, eb)?;
+            let bootstrap = if replicas > 0 {
+                let config = BootstrapConfig { replicas, seed: 0, working_points: eb.to_vec() };
+                let b = bootstrap(&sample, &config)?;
+                Some(Spreads {
+                    replicas: b.used,
+                    auc: (&b.auc).into(),
+                    es: b.efficiencies.iter().map(|(_, u)| u.into()).collect(),
+                })
+            } else {
+                None
+            };
+            Ok(SignalRow {
+                signal: s.name.clone(),
+                signal_events: s.scores.len(),
+                signal_ess: s.ess().1,
+                evaluation,
+                bootstrap,
+            })
         })
         .collect()
 }
 
-/// The table as Markdown; working points with low background statistics carry a `†`.
+/// The table as Markdown; working points with low background statistics carry a `†`, values
+/// with bootstrap uncertainties a `± std`.
 pub fn markdown(background: &Scored, rows: &[SignalRow]) -> String {
     let (_, ess) = background.ess();
     let mut s = format!(
@@ -63,20 +118,30 @@ pub fn markdown(background: &Scored, rows: &[SignalRow]) -> String {
         background.scores.len(),
         ess
     );
-    for eb in DARKMACHINES_WORKING_POINTS {
+    let ebs: Vec<f64> =
+        rows.first().map(|r| r.evaluation.working_points.iter().map(|w| w.eb).collect()).unwrap_or_default();
+    for eb in &ebs {
         let _ = write!(s, " eS at eB={eb:.0e} |");
     }
     s.push_str(" maxSI |\n|---|---:|---:|");
-    for _ in DARKMACHINES_WORKING_POINTS {
+    for _ in &ebs {
         s.push_str("---:|");
     }
     s.push_str("---:|\n");
+    let pm = |spread: Option<&Spread>| spread.map(|u| format!(" ± {:.3}", u.std)).unwrap_or_default();
     let mut flagged = false;
     for r in rows {
-        let _ = write!(s, "| {} | {} | {:.3} |", r.signal, r.signal_events, r.evaluation.auc);
-        for wp in &r.evaluation.working_points {
+        let b = r.bootstrap.as_ref();
+        let _ = write!(s, "| {} | {} | {:.3}{} |", r.signal, r.signal_events, r.evaluation.auc, pm(b.map(|b| &b.auc)));
+        for (k, wp) in r.evaluation.working_points.iter().enumerate() {
             flagged |= wp.low_statistics;
-            let _ = write!(s, " {:.3}{} |", wp.es, if wp.low_statistics { "†" } else { "" });
+            let _ = write!(
+                s,
+                " {:.3}{}{} |",
+                wp.es,
+                pm(b.and_then(|b| b.es.get(k))),
+                if wp.low_statistics { "†" } else { "" }
+            );
         }
         let _ = writeln!(s, " {:.2} |", r.evaluation.max_si);
     }
@@ -150,7 +215,8 @@ mod tests {
         let bkg = scored("bkg", (0..1000).map(|i| i as f64).collect());
         let perfect = scored("perfect", (0..50).map(|i| 2000.0 + i as f64).collect());
         let same = scored("same", (0..1000).map(|i| i as f64 + 0.5).collect());
-        let rows = evaluate_signals(&bkg, &[perfect, same]).unwrap_or_else(|e| panic!("{e}"));
+        let rows = evaluate_signals(&bkg, &[perfect, same], &oddity_eval::DARKMACHINES_WORKING_POINTS, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rows[0].evaluation.auc, 1.0);
         assert_eq!(rows[0].evaluation.working_points[0].es, 1.0);
         assert!((rows[1].evaluation.auc - 0.5).abs() < 0.01, "{}", rows[1].evaluation.auc);
@@ -158,6 +224,15 @@ mod tests {
         assert!(md.contains("| perfect | 50 | 1.000 |"), "{md}");
         // 1000 background events: eB = 1e-3 and 1e-4 expect fewer than 10 events above.
         assert!(md.contains('†'), "{md}");
+        // With the bootstrap: uncertainties, zero for the perfect separation.
+        let rows = evaluate_signals(&bkg, &rows_input(), &[0.1], 50).unwrap_or_else(|e| panic!("{e}"));
+        let b = rows[0].bootstrap.as_ref().unwrap_or_else(|| panic!("bootstrap"));
+        assert_eq!(b.auc.std, 0.0);
+        assert!(markdown(&bkg, &rows).contains("1.000 ± 0.000"));
+    }
+
+    fn rows_input() -> Vec<Scored> {
+        vec![scored("perfect", (0..50).map(|i| 2000.0 + i as f64).collect())]
     }
 
     #[test]

@@ -43,6 +43,9 @@ enum Command {
     Train(cmd::train::Args),
     /// Score event files with a trained run; writes Parquet.
     Score(cmd::score::Args),
+    /// Figures of merit of scored events (AUC, eS at eB, maxSI, bootstrap), or TI from a
+    /// DarkMachines submission table.
+    Eval(cmd::eval::Args),
     /// Run the demonstration on the embedded sample.
     Demo(cmd::demo::Args),
 }
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Features(a) => cmd::features::run(a, global),
         Command::Train(a) => cmd::train::run(a, global),
         Command::Score(a) => cmd::score::run(a, global),
+        Command::Eval(a) => cmd::eval::run(a, global),
         Command::Demo(a) => cmd::demo::run(a, global),
     };
     match result {

@@ -12,6 +12,8 @@ use arrow::record_batch::RecordBatch;
 use oddity_core::EventTable;
 use parquet::arrow::ArrowWriter;
 
+use crate::evaluation::Scored;
+
 /// Scored events of one or more files.
 #[derive(Debug, Default)]
 pub struct ScoreTable {
@@ -81,4 +83,69 @@ impl ScoreTable {
         writer.close().context("writing scores")?;
         crate::input::write_atomic(path, &bytes)
     }
+}
+
+/// Reads a score file written by [`ScoreTable::write`]: one [`Scored`] per distinct value of
+/// the `file` column, in order of first appearance.
+pub fn read_scores(path: &Path) -> Result<Vec<Scored>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Float64Type;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{}: not a Parquet file", path.display()))?
+        .build()
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut groups: Vec<Scored> = Vec::new();
+    let mut row = 0usize;
+    for batch in reader {
+        let batch = batch.with_context(|| format!("{}: cannot read", path.display()))?;
+        let column = |name: &str| {
+            batch.column_by_name(name).cloned().with_context(|| {
+                let have: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+                format!(
+                    "{}: no column '{name}' (a score file from `oddity score` has file, process, source_line, event_id, weight, score, met, ht, mjj; found {})",
+                    path.display(),
+                    have.join(", ")
+                )
+            })
+        };
+        let (files, weights, scores) = (column("file")?, column("weight")?, column("score")?);
+        let files = files
+            .as_string_opt::<i32>()
+            .with_context(|| format!("{}: column 'file' is not a string", path.display()))?;
+        let weights = weights
+            .as_primitive_opt::<Float64Type>()
+            .with_context(|| format!("{}: column 'weight' is not float64", path.display()))?;
+        let scores = scores
+            .as_primitive_opt::<Float64Type>()
+            .with_context(|| format!("{}: column 'score' is not float64", path.display()))?;
+        for i in 0..batch.num_rows() {
+            row += 1;
+            if files.is_null(i) || weights.is_null(i) || scores.is_null(i) {
+                anyhow::bail!("{}: row {row}: null file, weight or score", path.display());
+            }
+            let (f, w, s) = (files.value(i), weights.value(i), scores.value(i));
+            if !(w.is_finite() && w >= 0.0) {
+                anyhow::bail!("{}: row {row}: weight {w} (expected finite and >= 0)", path.display());
+            }
+            if s.is_nan() {
+                anyhow::bail!("{}: row {row}: score is NaN", path.display());
+            }
+            let g = match groups.iter().position(|g| g.name == f) {
+                Some(g) => g,
+                None => {
+                    groups.push(Scored { name: f.to_owned(), scores: Vec::new(), weights: Vec::new() });
+                    groups.len() - 1
+                }
+            };
+            groups[g].scores.push(s);
+            groups[g].weights.push(w);
+        }
+    }
+    if groups.is_empty() {
+        anyhow::bail!("{}: no scored events", path.display());
+    }
+    Ok(groups)
 }

@@ -111,10 +111,47 @@ fn train_then_score_reproduces_the_test_split_scores() {
     assert!(process.iter().all(|p| !p.is_empty()));
     assert!(all.iter().all(|r| r.1.is_finite() && r.1 >= 0.0), "DeepSVDD scores are finite squared distances");
     let by_line: HashMap<u64, (f64, f64)> = all.iter().map(|&(l, s, w)| (l, (s, w))).collect();
+    // Evaluation of the scored file against the test-split background.
+    oddity(dir.path())
+        .args(["eval", "--background", "run/scores/background_test.parquet", "--signal", "all.parquet"])
+        .args(["--eb", "0.1,0.01", "--bootstrap", "20", "-o", "ev"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("monojet_Zp2000.0_DM_50.0_chan3"))
+        .stdout(predicate::str::contains("eS at eB=1e-1"));
+    for f in ["evaluation.md", "evaluation.json", "scores.png"] {
+        assert!(dir.path().join("ev").join(f).is_file(), "{f}");
+    }
+    // Not the challenge's working points: no submission table.
+    assert!(!dir.path().join("ev/submission.csv").exists());
     for (line, score, weight) in test_rows {
         let (s, w) = by_line[&line];
         assert_eq!(w, weight, "line {line}: weight");
         assert!((s - score).abs() <= 1e-9 * score.abs().max(1.0), "line {line}: {s} vs {score} at training time");
+    }
+}
+
+#[test]
+fn eval_recomputes_the_published_total_improvement() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = real_file().parent().unwrap().join("../darkmachines-results/DeepSVDD.csv");
+    oddity(dir.path())
+        .args(["eval", "--table"])
+        .arg(&table)
+        .args(["-o", "ti"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| DeepSVDD_C25_d13 | 0.70 | 1.70 | 13.60 |"));
+    let csv = std::fs::read_to_string(dir.path().join("ti/total_improvements.csv")).unwrap();
+    let published = std::fs::read_to_string(
+        table.parent().unwrap().join("DarkMachinesUnsupervisedChallenge_TotalImprovements.csv"),
+    )
+    .unwrap();
+    let row = |text: &str| text.lines().find(|l| l.starts_with("DeepSVDD_C25_d13,")).map(str::to_owned);
+    let ours: Vec<f64> = row(&csv).unwrap().split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+    let theirs: Vec<f64> = row(&published).unwrap().split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert!((a - b).abs() <= 1e-12 * b.abs(), "{ours:?} vs published {theirs:?}");
     }
 }
 
@@ -140,6 +177,12 @@ fn configuration_errors_exit_2_and_name_the_problem() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no background files"));
+    std::fs::write(dir.path().join("bad.parquet"), "not parquet").unwrap();
+    oddity(dir.path())
+        .args(["eval", "--background", "bad.parquet", "--signal", "bad.parquet", "-o", "ev"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.parquet: not a Parquet file"));
     oddity(dir.path())
         .args(["score", "no-such-run"])
         .arg(real_file())

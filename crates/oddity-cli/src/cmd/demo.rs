@@ -100,7 +100,7 @@ fn detect(
         tracing::warn!("{w}");
     }
     let mut table = ScoreTable::default();
-    let test_scores = outcome.run.score(&outcome.test)?;
+    let (test_scores, _) = crate::cmd::train::write_test_scores(&outcome, &run_dir)?;
     table.push("background (test split)", &outcome.test, &test_scores);
     let bkg =
         Scored { name: "background (test split)".into(), scores: test_scores, weights: outcome.test.weight.clone() };
@@ -113,7 +113,7 @@ fn detect(
         scored_signals.push(Scored { name, scores, weights: events.weight.clone() });
     }
     table.write(&out.join("scores.parquet"))?;
-    let rows = evaluation::evaluate_signals(&bkg, &scored_signals)?;
+    let rows = evaluation::evaluate_signals(&bkg, &scored_signals, &oddity_eval::DARKMACHINES_WORKING_POINTS, 0)?;
     let md = evaluation::markdown(&bkg, &rows);
     println!("\n{md}");
     input::write_atomic(&out.join("evaluation.md"), md.as_bytes())?;

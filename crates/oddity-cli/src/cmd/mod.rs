@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod demo;
+pub mod eval;
 pub mod features;
 pub mod inspect;
 pub mod score;

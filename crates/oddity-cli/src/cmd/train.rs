@@ -1,10 +1,10 @@
 //! `oddity train`: train a detector from a TOML run file into a run directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use oddity_core::EventTable;
-use oddity_detect::run::{RunConfig, train_run};
+use oddity_detect::run::{RunConfig, TrainOutcome, train_run};
 
 use crate::Global;
 use crate::input::{self, InputArgs};
@@ -62,11 +62,7 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     for w in &outcome.report.warnings {
         tracing::warn!("{w}");
     }
-    let test_scores = outcome.run.score(&outcome.test)?;
-    let mut scores = ScoreTable::default();
-    scores.push("background-test", &outcome.test, &test_scores);
-    let path = args.out.join("scores").join("background_test.parquet");
-    scores.write(&path)?;
+    let (_, path) = write_test_scores(&outcome, &args.out)?;
     let line = format!(
         "{}: trained {} ({} networks); test-split background scores in {}",
         args.out.display(),
@@ -77,6 +73,17 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     println!("{line}");
     crate::runlog::note(&line);
     Ok(())
+}
+
+/// Scores the background test split of a fresh run and writes them to
+/// `RUN/scores/background_test.parquet`; returns the scores and the path.
+pub fn write_test_scores(outcome: &TrainOutcome, run_dir: &Path) -> Result<(Vec<f64>, PathBuf)> {
+    let test_scores = outcome.run.score(&outcome.test)?;
+    let mut scores = ScoreTable::default();
+    scores.push("background-test", &outcome.test, &test_scores);
+    let path = run_dir.join("scores").join("background_test.parquet");
+    scores.write(&path)?;
+    Ok((test_scores, path))
 }
 
 /// Reads and concatenates `files`.
