@@ -8,6 +8,7 @@ mod cmd;
 mod embedded;
 mod evaluation;
 mod input;
+mod report;
 mod runlog;
 mod scores;
 
@@ -46,6 +47,8 @@ enum Command {
     /// Figures of merit of scored events (AUC, eS at eB, maxSI, bootstrap), or TI from a
     /// DarkMachines submission table.
     Eval(cmd::eval::Args),
+    /// A self-contained HTML report comparing trained runs on signal files.
+    Report(cmd::report::Args),
     /// Run the demonstration on the embedded sample.
     Demo(cmd::demo::Args),
 }
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cmd::train::run(a, global),
         Command::Score(a) => cmd::score::run(a, global),
         Command::Eval(a) => cmd::eval::run(a, global),
+        Command::Report(a) => cmd::report::run(a, global),
         Command::Demo(a) => cmd::demo::run(a, global),
     };
     match result {

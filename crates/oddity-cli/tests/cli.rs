@@ -231,6 +231,7 @@ fn demo_runs_on_the_embedded_sample() {
         "evaluation.md",
         "evaluation.json",
         "plots/scores.png",
+        "report/report.html",
     ] {
         assert!(tmp.path().join("d").join(f).is_file(), "{f} missing");
     }

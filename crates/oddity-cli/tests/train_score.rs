@@ -122,6 +122,20 @@ fn train_then_score_reproduces_the_test_split_scores() {
     for f in ["evaluation.md", "evaluation.json", "scores.png"] {
         assert!(dir.path().join("ev").join(f).is_file(), "{f}");
     }
+    // The HTML report: self-contained, with the tables and an inline picture.
+    oddity(dir.path())
+        .args(["--quiet", "report", "run", "--signal"])
+        .arg(real_file())
+        .args(["-o", "rep"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("rep/report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && html.contains("<table>"));
+    assert!(html.contains("monojet_Zp2000.0_DM_50.0_chan3") && html.contains("run (deep-svdd)"));
+    // No external resource: the only URLs are XML namespaces.
+    let external = html.match_indices("http").filter(|(i, _)| !html[..*i].ends_with("xmlns=\"")).count();
+    assert_eq!(external, 0, "the report references external resources");
+    assert!(dir.path().join("rep/summary_auc.csv").is_file());
     // Not the challenge's working points: no submission table.
     assert!(!dir.path().join("ev/submission.csv").exists());
     for (line, score, weight) in test_rows {

@@ -130,5 +130,13 @@ fn detect(
         out.join("scores.parquet").display(),
         out.join("evaluation.md").display()
     );
-    Ok(())
+    let report = crate::cmd::report::Args {
+        runs: vec![run_dir],
+        signal: signals.iter().map(|(_, p)| p.clone()).collect(),
+        eb: oddity_eval::DARKMACHINES_WORKING_POINTS.to_vec(),
+        device: None,
+        output: out.join("report"),
+        input: input_args.clone(),
+    };
+    crate::cmd::report::run(report, global)
 }

@@ -17,11 +17,11 @@ use crate::scores::read_scores;
 pub struct Args {
     /// Score file(s) of background events (from `oddity score` or a run's
     /// `scores/background_test.parquet`); all their events form the background.
-    #[arg(long, value_name = "SCORES.parquet", requires = "signal")]
+    #[arg(long, value_name = "SCORES.parquet", num_args = 1.., requires = "signal")]
     pub background: Vec<PathBuf>,
     /// Score file(s) of signals; every input file recorded in a score file (its `file`
     /// column) is one signal.
-    #[arg(long, value_name = "SCORES.parquet")]
+    #[arg(long, value_name = "SCORES.parquet", num_args = 1..)]
     pub signal: Vec<PathBuf>,
     /// Background efficiencies at which to report the signal efficiency.
     #[arg(long, value_delimiter = ',', default_values_t = DARKMACHINES_WORKING_POINTS.to_vec())]
