@@ -235,6 +235,11 @@ fn demo_runs_on_the_embedded_sample() {
     ] {
         assert!(tmp.path().join("d").join(f).is_file(), "{f} missing");
     }
+    // The run was given relative paths (d/data/...): its resolved configuration, read back
+    // from inside the run directory, names them absolutely.
+    let resolved = std::fs::read_to_string(tmp.path().join("d/run/config.resolved.toml")).expect("resolved config");
+    let abs = tmp.path().join("d/data/background_chan3.csv.gz").canonicalize().expect("extracted");
+    assert!(resolved.contains(&abs.display().to_string()), "{resolved}");
     // One row per signal, each with an AUC in [0, 1].
     let rows = read_json(&tmp.path().join("d/evaluation.json"));
     let rows = rows.as_array().expect("an array of signals");

@@ -149,6 +149,15 @@ pub struct TrainOutcome {
 /// Trains the detector of `config` on `background` into the run directory `out`.
 pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Result<TrainOutcome, DetectError> {
     let start = Instant::now();
+    // The resolved configuration names its inputs absolutely: it is read back from inside
+    // the run directory, where relative paths would point elsewhere.
+    let mut config = config.clone();
+    for b in &mut config.data.background {
+        if let Ok(abs) = std::path::absolute(&*b) {
+            *b = abs;
+        }
+    }
+    let config = &config;
     let device = oddity_nn::parse_device(&config.data.device)?;
     let file = |p: &Path, e: std::io::Error| DetectError::File { path: p.to_owned(), message: e.to_string() };
     std::fs::create_dir_all(out).map_err(|e| file(out, e))?;
