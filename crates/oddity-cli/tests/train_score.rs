@@ -122,6 +122,21 @@ fn train_then_score_reproduces_the_test_split_scores() {
     for f in ["evaluation.md", "evaluation.json", "scores.png"] {
         assert!(dir.path().join("ev").join(f).is_file(), "{f}");
     }
+    // JES robustness: the nominal row is the plain evaluation; shifted rows differ.
+    oddity(dir.path())
+        .args(["--quiet", "eval", "--run", "run", "--events"])
+        .arg(real_file())
+        .args(["--jes", "0.05", "--eb", "0.1", "-o", "jes"])
+        .assert()
+        .success();
+    let jes = std::fs::read_to_string(dir.path().join("jes/jes.csv")).unwrap();
+    let rows: Vec<Vec<f64>> =
+        jes.lines().skip(1).map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), vec![0.95, 1.0, 1.05], "{jes}");
+    let plain: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ev/evaluation.json")).unwrap()).unwrap();
+    assert_eq!(rows[1][1], plain[0]["auc"].as_f64().unwrap(), "nominal AUC");
+    assert_ne!(rows[0][1], rows[1][1], "a 5 % JES shift changes the scores");
     // The HTML report: self-contained, with the tables and an inline picture.
     oddity(dir.path())
         .args(["--quiet", "report", "run", "--signal"])

@@ -7,13 +7,15 @@ use anyhow::{Context, Result};
 use oddity_eval::ti::{Channel, SubmissionRow, total_improvements};
 use oddity_eval::{DARKMACHINES_WORKING_POINTS, table};
 
+use oddity_detect::run::TrainedRun;
+
 use crate::Global;
 use crate::evaluation::{self, Scored, SignalRow};
-use crate::input::write_atomic;
+use crate::input::{InputArgs, write_atomic};
 use crate::scores::read_scores;
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["background", "table"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["background", "table", "run"])))]
 pub struct Args {
     /// Score file(s) of background events (from `oddity score` or a run's
     /// `scores/background_test.parquet`); all their events form the background.
@@ -39,17 +41,43 @@ pub struct Args {
     /// (`Signal,Model,Chan,AUC,1e-2,1e-3,1e-4`) instead.
     #[arg(long, value_name = "FILE.csv", conflicts_with_all = ["background", "signal"])]
     pub table: Option<PathBuf>,
+    /// Jet-energy-scale robustness (physics-spec §8.7): the trained run whose background
+    /// test split is the background; with `--events` and `--jes`.
+    #[arg(long, value_name = "RUN", requires_all = ["events", "jes"], conflicts_with_all = ["background", "signal", "table"])]
+    pub run: Option<PathBuf>,
+    /// Signal event files rescored with jet and b-jet energies scaled by 1 ± s.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "run")]
+    pub events: Vec<PathBuf>,
+    /// Relative JES shifts s (e.g. 0.02,0.03,0.05,0.08,0.10); each is applied up and down.
+    #[arg(long, value_delimiter = ',', requires = "run")]
+    pub jes: Vec<f64>,
+    /// Device for rescoring (default: the run's).
+    #[arg(long, requires = "run")]
+    pub device: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output directory.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
 }
 
-pub fn run(args: Args, _global: Global) -> Result<()> {
+pub fn run(args: Args, global: Global) -> Result<()> {
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
-    match &args.table {
-        Some(table) => ti_table(table, &args.output),
-        None => scores(&args),
+    check_eb(&args.eb)?;
+    match (&args.table, &args.run) {
+        (Some(table), _) => ti_table(table, &args.output),
+        (None, Some(run)) => jes_study(run, &args, global),
+        (None, None) => scores(&args),
     }
+}
+
+fn check_eb(ebs: &[f64]) -> Result<()> {
+    for &eb in ebs {
+        if !(eb > 0.0 && eb <= 1.0) {
+            anyhow::bail!("--eb {eb}: background efficiencies must be in (0, 1]");
+        }
+    }
+    Ok(())
 }
 
 /// Reads and merges score files into one sample per recorded input file.
@@ -80,11 +108,6 @@ fn signal_name(file: &str) -> String {
 }
 
 fn scores(args: &Args) -> Result<()> {
-    for &eb in &args.eb {
-        if !(eb > 0.0 && eb <= 1.0) {
-            anyhow::bail!("--eb {eb}: background efficiencies must be in (0, 1]");
-        }
-    }
     let channel: Channel = args.channel.parse().map_err(|e: String| anyhow::anyhow!("--channel: {e}"))?;
     let mut background = Scored { name: String::new(), scores: Vec::new(), weights: Vec::new() };
     for b in read_all(&args.background)? {
@@ -130,6 +153,79 @@ fn submission_rows(rows: &[SignalRow], model: &str, channel: Channel) -> Option<
             })
             .collect(),
     )
+}
+
+/// One row of the JES study.
+#[derive(Debug, serde::Serialize)]
+struct JesRow {
+    signal: String,
+    /// Scale factor of jet and b-jet energies (1 for the nominal).
+    factor: f64,
+    #[serde(flatten)]
+    evaluation: oddity_eval::Evaluation,
+}
+
+/// Rescores each signal with jet energies scaled by 1 ± s and evaluates it against the run's
+/// background test split (physics-spec §8.7).
+fn jes_study(run_dir: &Path, args: &Args, global: Global) -> Result<()> {
+    for &s in &args.jes {
+        if !(s > 0.0 && s < 1.0) {
+            anyhow::bail!("--jes {s}: shifts must be in (0, 1), e.g. 0.05 for ±5 %");
+        }
+    }
+    let run = TrainedRun::load(run_dir, args.device.as_deref())
+        .with_context(|| format!("loading the run {}", run_dir.display()))?;
+    let mut background = Scored { name: "background (test split)".into(), scores: Vec::new(), weights: Vec::new() };
+    for b in read_scores(&run_dir.join("scores").join("background_test.parquet"))? {
+        background.scores.extend(b.scores);
+        background.weights.extend(b.weights);
+    }
+    let mut factors = vec![1.0];
+    for &s in &args.jes {
+        factors.push(1.0 - s);
+        factors.push(1.0 + s);
+    }
+    factors.sort_by(f64::total_cmp);
+    let mut rows = Vec::new();
+    for f in &args.events {
+        let name = signal_name(&f.display().to_string());
+        let table = crate::input::read_table(f, &args.input, global)?;
+        for &factor in &factors {
+            let shifted = oddity_repr::distort::jes(&table, factor)?;
+            let scored = Scored { name: name.clone(), scores: run.score(&shifted)?, weights: shifted.weight.clone() };
+            let mut r = evaluation::evaluate_signals(&background, &[scored], &args.eb, 0)?;
+            rows.push(JesRow { signal: name.clone(), factor, evaluation: r.remove(0).evaluation });
+        }
+    }
+    let mut md = String::from("| signal | JES factor | AUC |");
+    for eb in &args.eb {
+        md.push_str(&format!(" eS at eB={eb:.0e} |"));
+    }
+    md.push_str("\n|---|---:|---:|");
+    md.push_str(&"---:|".repeat(args.eb.len()));
+    md.push('\n');
+    let mut csv = String::from("signal,jes_factor,auc");
+    for eb in &args.eb {
+        csv.push_str(&format!(",es_at_{eb:e}"));
+    }
+    csv.push('\n');
+    for r in &rows {
+        md.push_str(&format!("| {} | {:.2} | {:.4} |", r.signal, r.factor, r.evaluation.auc));
+        csv.push_str(&format!("{},{},{}", r.signal, r.factor, r.evaluation.auc));
+        for wp in &r.evaluation.working_points {
+            md.push_str(&format!(" {:.4}{} |", wp.es, if wp.low_statistics { "†" } else { "" }));
+            csv.push_str(&format!(",{}", wp.es));
+        }
+        md.push('\n');
+        csv.push('\n');
+    }
+    print!("{md}");
+    let out = &args.output;
+    write_atomic(&out.join("jes.md"), md.as_bytes())?;
+    write_atomic(&out.join("jes.csv"), csv.as_bytes())?;
+    write_atomic(&out.join("jes.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
+    println!("\nwritten to {}", out.display());
+    Ok(())
 }
 
 /// TI per model from a submission table (physics-spec §8.4).
