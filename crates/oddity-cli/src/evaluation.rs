@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use oddity_eval::{BootstrapConfig, Evaluation, ScoredSample, Uncertainty, bootstrap, evaluate};
-use oddity_plot::{Hist1D, Series, render_hist1d};
+use oddity_plot::{Curve, Hist1D, LegendPosition, Lines, Series, render_hist1d, render_lines};
 use serde::Serialize;
 
 /// Scores and event weights of one sample.
@@ -152,11 +152,12 @@ pub fn markdown(background: &Scored, rows: &[SignalRow]) -> String {
 }
 
 /// Histograms of the scores of every sample, each normalised to unit (weighted) area; log10
-/// of the score when every score is positive and they span more than two decades.
-pub fn score_plot(title: &str, samples: &[&Scored], path: &Path) -> Result<()> {
+/// of the score when every score is positive and they span more than two decades. `None`
+/// without any finite score.
+pub fn score_hist(title: &str, samples: &[&Scored]) -> Option<Hist1D> {
     let all: Vec<f64> = samples.iter().flat_map(|s| s.scores.iter().copied()).filter(|x| x.is_finite()).collect();
     if all.is_empty() {
-        return Ok(());
+        return None;
     }
     let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     let log = lo > 0.0 && hi / lo > 100.0;
@@ -178,8 +179,10 @@ pub fn score_plot(title: &str, samples: &[&Scored], path: &Path) -> Result<()> {
             let mut values = vec![0.0; BINS];
             let total: f64 = s.weights.iter().sum();
             for (&x, &w) in s.scores.iter().zip(&s.weights) {
-                let k = (((t(x) - a) / width).floor().max(0.0) as usize).min(BINS - 1);
-                values[k] += w;
+                if x.is_finite() {
+                    let k = (((t(x) - a) / width).floor().max(0.0) as usize).min(BINS - 1);
+                    values[k] += w;
+                }
             }
             if total > 0.0 {
                 values.iter_mut().for_each(|v| *v /= total * width);
@@ -187,18 +190,77 @@ pub fn score_plot(title: &str, samples: &[&Scored], path: &Path) -> Result<()> {
             Series { label: s.name.clone(), values }
         })
         .collect();
-    let hist = Hist1D {
+    Some(Hist1D {
         title: title.to_owned(),
         x_label: if log { "log10(anomaly score)".into() } else { "anomaly score".into() },
         y_label: "normalised (weighted) density".into(),
         edges,
         series,
         log_y: true,
-    };
+    })
+}
+
+/// Writes [`score_hist`] to `path` (PNG or SVG by extension); nothing without scores.
+pub fn score_plot(title: &str, samples: &[&Scored], path: &Path) -> Result<()> {
+    let Some(hist) = score_hist(title, samples) else { return Ok(()) };
+    create_parent(path)?;
+    render_hist1d(&hist, path).with_context(|| format!("drawing {}", path.display()))
+}
+
+/// ROC curves of every signal against the background, with a logarithmic background
+/// efficiency (as the DarkMachines paper draws them) and the random-guess diagonal.
+pub fn roc_lines(title: &str, background: &Scored, signals: &[Scored]) -> Result<Lines> {
+    let mut curves = Vec::new();
+    for s in signals {
+        let roc = sample(background, s)?.roc();
+        curves.push(Curve::new(s.name.clone(), roc.eb().to_vec(), roc.es().to_vec()));
+    }
+    let lo = background.weights.iter().filter(|w| **w > 0.0).count().max(1) as f64;
+    Ok(Lines {
+        title: title.to_owned(),
+        x_label: "background efficiency eB".into(),
+        y_label: "signal efficiency eS".into(),
+        curves,
+        log_x: true,
+        x_range: Some(((1.0 / lo).min(1e-4), 1.0)),
+        y_range: Some((0.0, 1.0)),
+        reference: Some(Curve::diagonal("random", (1.0 / lo).min(1e-4), 1.0)),
+        legend: LegendPosition::UpperLeft,
+        ..Lines::default()
+    })
+}
+
+/// SI = eS/sqrt(eB) against eB for every signal (physics-spec §8.3).
+pub fn si_lines(title: &str, background: &Scored, signals: &[Scored]) -> Result<Lines> {
+    let mut curves = Vec::new();
+    for s in signals {
+        let roc = sample(background, s)?.roc();
+        let (x, y): (Vec<f64>, Vec<f64>) =
+            roc.eb().iter().zip(roc.es()).filter(|(eb, _)| **eb > 0.0).map(|(eb, es)| (*eb, es / eb.sqrt())).unzip();
+        curves.push(Curve::new(s.name.clone(), x, y));
+    }
+    Ok(Lines {
+        title: title.to_owned(),
+        x_label: "background efficiency eB".into(),
+        y_label: "significance improvement eS/sqrt(eB)".into(),
+        curves,
+        log_x: true,
+        reference: Some(Curve::new("SI = 1", vec![1e-6, 1.0], vec![1.0, 1.0])),
+        ..Lines::default()
+    })
+}
+
+/// Writes a line plot to `path` (PNG or SVG by extension).
+pub fn lines_plot(lines: &Lines, path: &Path) -> Result<()> {
+    create_parent(path)?;
+    render_lines(lines, path).with_context(|| format!("drawing {}", path.display()))
+}
+
+fn create_parent(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    render_hist1d(&hist, path).with_context(|| format!("drawing {}", path.display()))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -125,6 +125,8 @@ fn detect(
         &all,
         &out.join("plots").join("scores.png"),
     )?;
+    let roc = evaluation::roc_lines("DeepSVDD ensemble (MLP): ROC", &bkg, &scored_signals)?;
+    evaluation::lines_plot(&roc, &out.join("plots").join("roc.png"))?;
     println!(
         "scores in {}, evaluation in {}",
         out.join("scores.parquet").display(),

@@ -129,6 +129,11 @@ fn scores(args: &Args) -> Result<()> {
     let mut all = vec![&background];
     all.extend(signals.iter());
     evaluation::score_plot("anomaly scores", &all, &out.join("scores.png"))?;
+    evaluation::lines_plot(&evaluation::roc_lines("ROC", &background, &signals)?, &out.join("roc.png"))?;
+    evaluation::lines_plot(
+        &evaluation::si_lines("significance improvement", &background, &signals)?,
+        &out.join("si.png"),
+    )?;
     println!("\nwritten to {}", out.display());
     Ok(())
 }
@@ -224,6 +229,25 @@ fn jes_study(run_dir: &Path, args: &Args, global: Global) -> Result<()> {
     write_atomic(&out.join("jes.md"), md.as_bytes())?;
     write_atomic(&out.join("jes.csv"), csv.as_bytes())?;
     write_atomic(&out.join("jes.json"), serde_json::to_string_pretty(&rows)?.as_bytes())?;
+    let mut curves: Vec<oddity_plot::Curve> = Vec::new();
+    for r in &rows {
+        match curves.iter_mut().find(|c| c.label == r.signal) {
+            Some(c) => {
+                c.x.push(r.factor);
+                c.y.push(r.evaluation.auc);
+            }
+            None => curves.push(oddity_plot::Curve::new(r.signal.clone(), vec![r.factor], vec![r.evaluation.auc])),
+        }
+    }
+    let lines = oddity_plot::Lines {
+        title: "jet energy scale robustness".into(),
+        x_label: "jet and b-jet energy scale factor".into(),
+        y_label: "AUC".into(),
+        curves,
+        markers: true,
+        ..oddity_plot::Lines::default()
+    };
+    evaluation::lines_plot(&lines, &out.join("jes.png"))?;
     println!("\nwritten to {}", out.display());
     Ok(())
 }
@@ -240,6 +264,28 @@ fn ti_table(path: &Path, out: &Path) -> Result<()> {
         println!("excluded {}: no results for channel(s) {}", e.model, missing.join(", "));
     }
     table::write_ti_csv(&out.join("total_improvements.csv"), &ti)?;
+    // TI box plots per model, as in the DarkMachines paper (arXiv 2105.14027, Fig. 10).
+    let mut categories = Vec::new();
+    let mut boxes = Vec::new();
+    for m in &report.models {
+        let values: Vec<f64> = m.per_signal.iter().map(|s| s.ti).collect();
+        if let Some(b) = oddity_plot::BoxStats::from_values(&values) {
+            categories.push(m.model.clone());
+            boxes.push(b);
+        }
+    }
+    let plot = oddity_plot::BoxPlot {
+        title: "total improvement per model".into(),
+        x_label: "model".into(),
+        y_label: "TI (max SI over channels)".into(),
+        categories,
+        boxes,
+        log_y: true,
+        reference_y: Some(1.0),
+        ..oddity_plot::BoxPlot::default()
+    };
+    oddity_plot::render_boxplot(&plot, &out.join("ti.png"))
+        .with_context(|| format!("drawing {}", out.join("ti.png").display()))?;
     write_atomic(&out.join("total_improvements.md"), md.as_bytes())?;
     write_atomic(&out.join("total_improvements.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
     println!("\nwritten to {}", out.display());

@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use oddity_core::EventTable;
 use oddity_detect::run::TrainedRun;
 use oddity_eval::DARKMACHINES_WORKING_POINTS;
+use oddity_plot::{Curve, Lines};
 
 use crate::Global;
 use crate::evaluation::{self, Scored, SignalRow};
@@ -188,12 +189,44 @@ fn csv((header, rows): &Table) -> String {
     s
 }
 
-/// Renders a picture into a temporary SVG file and returns its text.
-fn svg_text(draw: impl FnOnce(&Path) -> Result<()>) -> Result<String> {
-    let dir = tempfile::tempdir().context("temporary directory for pictures")?;
-    let path = dir.path().join("picture.svg");
-    draw(&path)?;
-    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+/// Per-epoch training and validation losses of every network of a run, from
+/// `checkpoints/*/metrics.csv` (header `epoch,train_loss,valid_loss,...`).
+fn training_curves(dir: &Path) -> Result<Vec<Curve>> {
+    let mut curves = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("checkpoints")) else { return Ok(curves) };
+    let mut nets: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    nets.sort();
+    for net in nets {
+        let path = net.join("metrics.csv");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let name = net.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (mut epochs, mut train, mut valid) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, line) in text.lines().enumerate().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let num = |k: usize| -> Result<f64> {
+                let v = f.get(k).copied().unwrap_or("");
+                if v.is_empty() {
+                    return Ok(f64::NAN);
+                }
+                v.parse().with_context(|| {
+                    format!("{} line {}: field {} is not a number: {v:?}", path.display(), i + 1, k + 1)
+                })
+            };
+            epochs.push(num(0)?);
+            train.push(num(1)?);
+            valid.push(num(2)?);
+        }
+        let keep = |ys: &[f64]| -> (Vec<f64>, Vec<f64>) {
+            epochs.iter().zip(ys).filter(|(_, y)| y.is_finite()).map(|(x, y)| (*x, *y)).unzip()
+        };
+        let (x, y) = keep(&train);
+        curves.push(Curve::new(format!("{name} train"), x, y));
+        let (x, y) = keep(&valid);
+        if !x.is_empty() {
+            curves.push(Curve::new(format!("{name} validation"), x, y));
+        }
+    }
+    Ok(curves)
 }
 
 fn render(runs: &[RunSummary], ebs: &[f64]) -> Result<String> {
@@ -267,8 +300,25 @@ fn render(runs: &[RunSummary], ebs: &[f64]) -> Result<String> {
         }
         let mut samples = vec![&r.background];
         samples.extend(r.signals.iter());
-        let svg = svg_text(|p| evaluation::score_plot(&format!("{}: anomaly scores", r.name), &samples, p))?;
-        h.figure(&svg, "Score distributions, each normalised to unit weighted area");
+        if let Some(hist) = evaluation::score_hist(&format!("{}: anomaly scores", r.name), &samples) {
+            h.figure(&hist.to_svg_string()?, "Score distributions, each normalised to unit weighted area");
+        }
+        if !r.signals.is_empty() {
+            let roc = evaluation::roc_lines(&format!("{}: ROC", r.name), &r.background, &r.signals)?;
+            h.figure(&roc.to_svg_string()?, "ROC curves against the background test split (logarithmic eB)");
+        }
+        let curves = training_curves(&r.dir)?;
+        if !curves.is_empty() {
+            let lines = Lines {
+                title: format!("{}: training", r.name),
+                x_label: "epoch".into(),
+                y_label: "loss (event-weighted mean)".into(),
+                curves,
+                log_y: true,
+                ..Lines::default()
+            };
+            h.figure(&lines.to_svg_string()?, "Training and validation loss per epoch of every network");
+        }
         h.details("Resolved configuration (config.resolved.toml)", &r.config);
         h.details("Fit summary (manifest.json)", &serde_json::to_string_pretty(&m["fit"]).unwrap_or_default());
     }
