@@ -13,6 +13,7 @@
 pub mod backbone;
 pub mod detectors;
 pub mod features;
+pub mod pairs_tch;
 pub mod registry;
 pub mod run;
 

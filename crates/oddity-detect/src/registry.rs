@@ -10,6 +10,7 @@ use tch::Device;
 use crate::backbone::ModelConfig;
 use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
+use crate::detectors::drocc::{Drocc, DroccConfig};
 use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
@@ -19,6 +20,7 @@ use crate::{DetectError, FitReport};
 pub enum DetectorConfig {
     DeepSvdd(DeepSvddConfig),
     Ddd(DddConfig),
+    Drocc(DroccConfig),
 }
 
 impl Default for DetectorConfig {
@@ -32,6 +34,7 @@ impl DetectorConfig {
         match self {
             DetectorConfig::DeepSvdd(_) => "deep-svdd",
             DetectorConfig::Ddd(_) => "ddd",
+            DetectorConfig::Drocc(_) => "drocc",
         }
     }
 
@@ -39,6 +42,7 @@ impl DetectorConfig {
         match self {
             DetectorConfig::DeepSvdd(c) => c.validate(),
             DetectorConfig::Ddd(c) => c.validate(),
+            DetectorConfig::Drocc(c) => c.validate(),
         }
     }
 
@@ -60,6 +64,10 @@ impl DetectorConfig {
                 let (d, r) = Ddd::fit(c, model, train, data, dir)?;
                 Ok((Trained::Ddd(d), r))
             }
+            DetectorConfig::Drocc(c) => {
+                let (d, r) = Drocc::fit(c, model, train, data, dir)?;
+                Ok((Trained::Drocc(d), r))
+            }
         }
     }
 
@@ -68,6 +76,7 @@ impl DetectorConfig {
         match self {
             DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
             DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
+            DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Drocc::load(c, model, dir, device)?)),
         }
     }
 }
@@ -77,6 +86,7 @@ impl DetectorConfig {
 pub enum Trained {
     DeepSvdd(DeepSvdd),
     Ddd(Ddd),
+    Drocc(Drocc),
 }
 
 impl Trained {
@@ -85,6 +95,7 @@ impl Trained {
         match self {
             Trained::DeepSvdd(d) => d.score(inputs),
             Trained::Ddd(d) => d.score(inputs),
+            Trained::Drocc(d) => d.score(inputs),
         }
     }
 
@@ -93,6 +104,7 @@ impl Trained {
         match self {
             Trained::DeepSvdd(d) => d.save(dir),
             Trained::Ddd(d) => d.save(dir),
+            Trained::Drocc(d) => d.save(dir),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! everything else: seeded shuffling, Adam/AdamW ([`crate::optim`]), learning-rate schedules
 //! (ReduceLROnPlateau, step), gradient clipping, early stopping on the validation loss,
 //! checkpoints of the best and the last epoch with exact resume, per-epoch metrics in CSV
-//! and a progress bar with loss and events/s.
+//! and a progress bar with loss and events/s. An objective may set the learning rate of each
+//! epoch itself ([`Objective::epoch_lr`]) and keep warm-up epochs out of model selection
+//! ([`Objective::selectable`]).
 //!
 //! **Determinism.** The order of the training events in epoch e is a permutation drawn from
 //! ChaCha8 seeded with (seed, e), and libtorch's generator (dropout) is reseeded with a hash
@@ -116,6 +118,20 @@ pub trait Objective {
     fn valid_len(&self) -> usize;
     /// Called before each epoch's batches (DDD redraws its distortions here).
     fn start_epoch(&mut self, _epoch: usize) {}
+    /// The learning rate of epoch `epoch` (1-based) when the objective prescribes its own
+    /// schedule (DROCC's EdgeML steps); `base_lr` is the configured rate. `None` (the default)
+    /// leaves the loop's [`Schedule`] in charge; with `Some`, the rate is set before the
+    /// epoch's first batch and the loop's schedule is not applied after the epoch.
+    fn epoch_lr(&self, _epoch: usize, _base_lr: f64) -> Option<f64> {
+        None
+    }
+    /// Whether epoch `epoch` (1-based) takes part in model selection (the default: every
+    /// epoch). A non-selectable epoch (a warm-up whose loss is not comparable with later ones,
+    /// like DROCC's CE-only epochs) never becomes the best, does not count towards early
+    /// stopping and does not drive the plateau schedule.
+    fn selectable(&self, _epoch: usize) -> bool {
+        true
+    }
     /// The loss on events `indices` of `split`; `train` selects training mode (dropout,
     /// BatchNorm batch statistics) and whether a graph is needed.
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss;
@@ -242,6 +258,10 @@ pub fn train(
         let start = Instant::now();
         tch::manual_seed(epoch_seed(config.seed, epoch));
         objective.start_epoch(epoch);
+        let lr_override = objective.epoch_lr(epoch, config.optimizer.lr);
+        if let Some(lr) = lr_override {
+            opt.lr = lr;
+        }
         let mut order: Vec<usize> = (0..n_train).collect();
         order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(epoch_seed(config.seed, epoch) as u64));
         if let Some(b) = &bar {
@@ -285,16 +305,20 @@ pub fn train(
             seconds,
         });
         // Best model and early stopping on the validation loss (the training loss without one).
+        // Non-selectable (warm-up) epochs are left out of all three.
         let monitored = if valid_loss.is_nan() { train_loss } else { valid_loss };
-        let improved = state.best_valid.is_nan() || monitored < state.best_valid;
+        let selectable = objective.selectable(epoch);
+        let improved = selectable && (state.best_valid.is_nan() || monitored < state.best_valid);
         if improved {
             state.best_valid = monitored;
             state.best_epoch = epoch;
             state.since_best = 0;
-        } else {
+        } else if selectable {
             state.since_best += 1;
         }
-        apply_schedule(config.schedule, &mut opt, &mut state, epoch, monitored);
+        if lr_override.is_none() {
+            apply_schedule(config.schedule, &mut opt, &mut state, epoch, monitored, selectable);
+        }
         if config.early_stopping.is_some_and(|p| state.since_best >= p) {
             state.stopped_early = true;
         }
@@ -341,7 +365,16 @@ fn validate(objective: &mut dyn Objective) -> f64 {
     sum / weight
 }
 
-fn apply_schedule(schedule: Schedule, opt: &mut Adam, state: &mut State, epoch: usize, monitored: f64) {
+/// The loop's schedule after epoch `epoch`; the step schedule counts every epoch, the plateau
+/// schedule only `selectable` ones.
+fn apply_schedule(
+    schedule: Schedule,
+    opt: &mut Adam,
+    state: &mut State,
+    epoch: usize,
+    monitored: f64,
+    selectable: bool,
+) {
     match schedule {
         Schedule::Constant => {}
         Schedule::Step { every, gamma } => {
@@ -349,6 +382,7 @@ fn apply_schedule(schedule: Schedule, opt: &mut Adam, state: &mut State, epoch: 
                 opt.lr *= gamma;
             }
         }
+        Schedule::Plateau { .. } if !selectable => {}
         Schedule::Plateau { factor, patience, min_lr } => {
             if state.plateau_best.is_nan() || monitored < state.plateau_best * (1.0 - 1e-4) {
                 state.plateau_best = monitored;

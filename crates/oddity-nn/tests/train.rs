@@ -169,3 +169,49 @@ fn early_stopping_and_plateau_schedule() {
     let lrs: Vec<f64> = r.history.iter().map(|m| m.lr).collect();
     assert_eq!(lrs, vec![3e-3, 3e-3, 1.5e-3, 7.5e-4]);
 }
+
+/// A flat objective with its own learning rates and two warm-up epochs that take no part in
+/// model selection.
+struct WarmUp(Tensor);
+
+impl Objective for WarmUp {
+    fn train_len(&self) -> usize {
+        10
+    }
+    fn valid_len(&self) -> usize {
+        10
+    }
+    fn epoch_lr(&self, epoch: usize, base_lr: f64) -> Option<f64> {
+        Some(base_lr / epoch as f64)
+    }
+    fn selectable(&self, epoch: usize) -> bool {
+        epoch > 2
+    }
+    fn batch_loss(&mut self, _: Split, indices: &[usize], _: bool) -> BatchLoss {
+        BatchLoss { loss: (&self.0 * 0.0).sum(Kind::Float) + 1.0, weight: indices.len() as f64 }
+    }
+}
+
+#[test]
+fn objective_learning_rates_and_warm_up_epochs() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut vs = VarStore::new(Device::Cpu);
+    let p = vs.root().zeros("p", &[1]);
+    let mut obj = WarmUp(p);
+    let dir = tempfile::tempdir().unwrap();
+    // The plateau schedule is overridden by the objective's rates.
+    let cfg = TrainConfig {
+        early_stopping: Some(2),
+        schedule: Schedule::Plateau { factor: 0.5, patience: 0, min_lr: 0.0 },
+        ..config(50)
+    };
+    let options = RunOptions { dir: Some(dir.path().to_owned()), ..RunOptions::default() };
+    let r = train(&mut vs, &mut obj, &cfg, &options).unwrap();
+    // Warm-up epochs 1-2 neither become the best nor count towards early stopping.
+    assert_eq!(r.best_epoch, 3);
+    assert!(r.stopped_early);
+    assert_eq!(r.history.len(), 5);
+    let lrs: Vec<f64> = r.history.iter().map(|m| m.lr).collect();
+    assert_eq!(lrs, (1..=5).map(|e| 3e-3 / e as f64).collect::<Vec<_>>());
+    assert!(dir.path().join("best.safetensors").exists());
+}

@@ -2,3 +2,4 @@
 
 pub mod ddd;
 pub mod deep_svdd;
+pub mod drocc;
