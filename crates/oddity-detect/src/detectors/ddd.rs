@@ -150,6 +150,14 @@ fn mix(a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `x` with at most 6 decimals and no trailing zeros (0.30000000000000004 → "0.3"), for
+/// directory names.
+fn short(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0');
+    s.strip_suffix('.').unwrap_or(s).to_owned()
+}
+
 /// The token budget of the representation (no object is added beyond it).
 fn max_objects(repr: &ReprConfig) -> usize {
     match repr {
@@ -295,7 +303,7 @@ impl Calibrator<'_> {
             valid: &valid,
             error: None,
         };
-        let ckpt = self.dir.map(|d| d.join("checkpoints").join(format!("ddd-std{std}-p{p}")));
+        let ckpt = self.dir.map(|d| d.join("checkpoints").join(format!("ddd-std{}-p{}", short(std), short(p))));
         let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
         let cfg = TrainConfig { seed, ..self.train_cfg.clone() };
         let report = train(&mut vs, &mut objective, &cfg, &options)?;
@@ -541,6 +549,10 @@ mod tests {
         assert_eq!(even.event_id, vec![0, 2, 4]);
         assert_eq!(odd.event_id, vec![1, 3]);
         assert_ne!(mix(1, 0), mix(1, 1));
+        assert_eq!(
+            (short(0.1 + 0.2), short(0.25625), short(0.0), short(2.0)),
+            ("0.3".into(), "0.25625".into(), "0".into(), "2".into())
+        );
         assert_ne!(mix(1, 2), mix(2, 1));
     }
 
