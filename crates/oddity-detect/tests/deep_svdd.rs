@@ -85,3 +85,41 @@ optimizer = { lr = 1e-3 }
         0.9,
     );
 }
+
+#[test]
+fn soft_boundary_learns_a_radius_and_separates() {
+    let toml = r#"
+[representation]
+kind = "fixed"
+[model]
+kind = "mlp"
+[detector]
+kind = "deep-svdd"
+rep_dims = [4]
+objective = "soft-boundary"
+nu = 0.1
+warm_up = 2
+[train]
+epochs = 8
+batch_size = 128
+seed = 3
+optimizer = { lr = 1e-3, weight_decay = 5e-6 }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let config = RunConfig::from_toml(toml, "test.toml", &["data.device=\"cpu\"".into()]).unwrap();
+    let background = events(1500, 1.0, 1);
+    let outcome = train_run(&config, &background, dir.path()).unwrap();
+    let radius = outcome.report.members[0]["radius"].as_f64().unwrap();
+    assert!(radius > 0.0, "R stays 0 after the warm-up");
+    // Scores are d² − R²: most background events (about 1 − ν) lie inside the sphere.
+    let sb = outcome.run.score(&outcome.test).unwrap();
+    let inside = sb.iter().filter(|s| **s <= 0.0).count() as f64 / sb.len() as f64;
+    assert!((0.6..=1.0).contains(&inside), "{inside} of the test background inside R");
+    let ss = outcome.run.score(&events(300, 4.0, 2)).unwrap();
+    let a = auc(&sb, &ss);
+    assert!(a >= 0.9, "AUC {a}");
+    // The radius is saved with the model and the history beside the checkpoints.
+    let loaded = TrainedRun::load(dir.path(), Some("cpu")).unwrap();
+    assert_eq!(loaded.score(&outcome.test).unwrap(), sb);
+    assert!(dir.path().join("checkpoints/d4/soft-radius.json").is_file());
+}
