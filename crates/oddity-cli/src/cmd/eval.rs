@@ -99,12 +99,7 @@ fn read_all(files: &[PathBuf]) -> Result<Vec<Scored>> {
 
 /// A signal's display name: its file name without directories and known extensions.
 fn signal_name(file: &str) -> String {
-    let base = Path::new(file).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_owned());
-    let mut name = base.as_str();
-    for ext in [".gz", ".csv", ".parquet"] {
-        name = name.strip_suffix(ext).unwrap_or(name);
-    }
-    name.to_owned()
+    crate::cmd::report::sample_name(Path::new(file))
 }
 
 fn scores(args: &Args) -> Result<()> {
