@@ -88,6 +88,11 @@ impl ScoreTable {
 /// Reads a score file written by [`ScoreTable::write`]: one [`Scored`] per distinct value of
 /// the `file` column, in order of first appearance.
 pub fn read_scores(path: &Path) -> Result<Vec<Scored>> {
+    read_scores_by(path, "file")
+}
+
+/// Like [`read_scores`], grouped by the string column `group` (`file` or `process`).
+pub fn read_scores_by(path: &Path, group: &str) -> Result<Vec<Scored>> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Float64Type;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -111,10 +116,10 @@ pub fn read_scores(path: &Path) -> Result<Vec<Scored>> {
                 )
             })
         };
-        let (files, weights, scores) = (column("file")?, column("weight")?, column("score")?);
+        let (files, weights, scores) = (column(group)?, column("weight")?, column("score")?);
         let files = files
             .as_string_opt::<i32>()
-            .with_context(|| format!("{}: column 'file' is not a string", path.display()))?;
+            .with_context(|| format!("{}: column '{group}' is not a string", path.display()))?;
         let weights = weights
             .as_primitive_opt::<Float64Type>()
             .with_context(|| format!("{}: column 'weight' is not float64", path.display()))?;
@@ -124,7 +129,7 @@ pub fn read_scores(path: &Path) -> Result<Vec<Scored>> {
         for i in 0..batch.num_rows() {
             row += 1;
             if files.is_null(i) || weights.is_null(i) || scores.is_null(i) {
-                anyhow::bail!("{}: row {row}: null file, weight or score", path.display());
+                anyhow::bail!("{}: row {row}: null {group}, weight or score", path.display());
             }
             let (f, w, s) = (files.value(i), weights.value(i), scores.value(i));
             if !(w.is_finite() && w >= 0.0) {

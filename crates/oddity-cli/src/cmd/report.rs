@@ -18,7 +18,7 @@ use crate::Global;
 use crate::evaluation::{self, Scored, SignalRow};
 use crate::input::{self, InputArgs};
 use crate::report::Html;
-use crate::scores::{ScoreTable, read_scores};
+use crate::scores::{ScoreTable, read_scores, read_scores_by};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,6 +50,8 @@ struct RunSummary {
     config: String,
     manifest: serde_json::Value,
     background: Scored,
+    /// The background test split by process.
+    processes: Vec<Scored>,
     signals: Vec<Scored>,
     rows: Vec<SignalRow>,
 }
@@ -107,10 +109,12 @@ fn summarise(dir: &Path, signals: &[(String, EventTable)], args: &Args, out: &Pa
     };
     let config = std::fs::read_to_string(dir.join("config.resolved.toml")).unwrap_or_default();
     let mut background = Scored { name: "background (test split)".into(), scores: Vec::new(), weights: Vec::new() };
-    for s in read_scores(&dir.join("scores").join("background_test.parquet"))? {
+    let test_scores = dir.join("scores").join("background_test.parquet");
+    for s in read_scores(&test_scores)? {
         background.scores.extend(s.scores);
         background.weights.extend(s.weights);
     }
+    let processes = read_scores_by(&test_scores, "process")?;
     let mut scored = Vec::new();
     for (sname, table) in signals {
         let scores = trained.score(table)?;
@@ -127,6 +131,7 @@ fn summarise(dir: &Path, signals: &[(String, EventTable)], args: &Args, out: &Pa
         config,
         manifest,
         background,
+        processes,
         signals: scored,
         rows,
     })
@@ -302,6 +307,15 @@ fn render(runs: &[RunSummary], ebs: &[f64]) -> Result<String> {
         samples.extend(r.signals.iter());
         if let Some(hist) = evaluation::score_hist(&format!("{}: anomaly scores", r.name), &samples) {
             h.figure(&hist.to_svg_string()?, "Score distributions, each normalised to unit weighted area");
+        }
+        if r.processes.len() > 1 {
+            let by_process: Vec<&Scored> = r.processes.iter().collect();
+            if let Some(hist) = evaluation::score_hist(&format!("{}: background by process", r.name), &by_process) {
+                h.figure(
+                    &hist.to_svg_string()?,
+                    "Background test split by process, each normalised to unit weighted area",
+                );
+            }
         }
         if !r.signals.is_empty() {
             let roc = evaluation::roc_lines(&format!("{}: ROC", r.name), &r.background, &r.signals)?;
