@@ -83,6 +83,8 @@ pub struct FitData<'a> {
     pub valid_events: &'a EventTable,
     pub train: &'a Inputs,
     pub valid: &'a Inputs,
+    /// Signal events for signal-assisted model selection (DROCC's `val_signals`), encoded.
+    pub val_signals: Option<&'a Inputs>,
     pub device: Device,
 }
 

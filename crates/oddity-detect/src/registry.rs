@@ -38,6 +38,15 @@ impl DetectorConfig {
         }
     }
 
+    /// Signal files the detector needs at training time (DROCC's signal-assisted model
+    /// selection); empty for every other detector.
+    pub fn val_signals(&self) -> &[std::path::PathBuf] {
+        match self {
+            DetectorConfig::Drocc(c) => &c.val_signals,
+            _ => &[],
+        }
+    }
+
     pub fn validate(&self) -> Result<(), DetectError> {
         match self {
             DetectorConfig::DeepSvdd(c) => c.validate(),

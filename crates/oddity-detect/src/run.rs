@@ -71,7 +71,11 @@ impl RunConfig {
             .map_err(|e| DetectError::File { path: path.to_owned(), message: e.to_string() })?;
         let mut config = Self::from_toml(&text, &path.display().to_string(), sets)?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for b in &mut config.data.background {
+        let files = config.data.background.iter_mut().chain(match &mut config.detector {
+            DetectorConfig::Drocc(d) => d.val_signals.iter_mut(),
+            _ => [].iter_mut(),
+        });
+        for b in files {
             if b.is_relative() {
                 let joined = base.join(&*b);
                 *b = std::path::absolute(&joined).unwrap_or(joined);
@@ -148,11 +152,26 @@ pub struct TrainOutcome {
 
 /// Trains the detector of `config` on `background` into the run directory `out`.
 pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Result<TrainOutcome, DetectError> {
+    train_run_with(config, background, None, out)
+}
+
+/// [`train_run`] with the signal events of signal-assisted model selection (DROCC's
+/// `val_signals`, read by the caller with the same input options as the background).
+pub fn train_run_with(
+    config: &RunConfig,
+    background: &EventTable,
+    val_signals: Option<&EventTable>,
+    out: &Path,
+) -> Result<TrainOutcome, DetectError> {
     let start = Instant::now();
     // The resolved configuration names its inputs absolutely: it is read back from inside
     // the run directory, where relative paths would point elsewhere.
     let mut config = config.clone();
-    for b in &mut config.data.background {
+    let files = config.data.background.iter_mut().chain(match &mut config.detector {
+        DetectorConfig::Drocc(d) => d.val_signals.iter_mut(),
+        _ => [].iter_mut(),
+    });
+    for b in files {
         if let Ok(abs) = std::path::absolute(&*b) {
             *b = abs;
         }
@@ -180,6 +199,10 @@ pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Res
     let train_in = Inputs::from_batch(&batch, &train.weight, device);
     drop(batch);
     let valid_in = Inputs::new(&config.representation, &standardizer, &valid, device)?;
+    let signals_in = match val_signals {
+        Some(t) if !t.is_empty() => Some(Inputs::new(&config.representation, &standardizer, t, device)?),
+        _ => None,
+    };
 
     let data = FitData {
         repr: &config.representation,
@@ -188,6 +211,7 @@ pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Res
         valid_events: &valid,
         train: &train_in,
         valid: &valid_in,
+        val_signals: signals_in.as_ref(),
         device,
     };
     let (detector, report) = config.detector.fit(&config.model, &config.train, &data, Some(out))?;

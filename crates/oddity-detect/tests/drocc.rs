@@ -8,7 +8,7 @@
 use oddity_detect::Trained;
 use oddity_detect::detectors::drocc::{Drocc, edgeml_lr, event_norm, project_to_shell};
 use oddity_detect::features::Inputs;
-use oddity_detect::run::{RunConfig, TrainOutcome, TrainedRun, train_run};
+use oddity_detect::run::{RunConfig, TrainOutcome, TrainedRun, train_run, train_run_with};
 use tch::{Device, Kind, Tensor};
 
 mod common;
@@ -203,4 +203,47 @@ optimizer = { lr = 3e-3 }
     eprintln!("ParT DROCC AUC {a}");
     assert!(a >= 0.95, "AUC {a} below 0.95");
     check_search(&outcome);
+}
+
+/// Signal-assisted model selection: with `val_signals` the kept epoch is the one with the best
+/// validation-signal AUC, and the fit summary says so; without the signal events the run
+/// refuses to start.
+#[test]
+fn val_signals_select_by_signal_auc_and_are_declared() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let toml = r#"
+[representation]
+kind = "fixed"
+[model]
+kind = "mlp"
+[detector]
+kind = "drocc"
+only_ce_epochs = 1
+ascent_num_steps = 5
+project_every = 5
+val_signals = ["validation-signals.csv"]
+[train]
+epochs = 6
+batch_size = 128
+seed = 5
+optimizer = { lr = 1e-2 }
+"#;
+    let config = RunConfig::from_toml(toml, "test.toml", &["data.device=\"cpu\"".into()]).unwrap();
+    let background = events(1500, 1.0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let err = train_run(&config, &background, dir.path()).unwrap_err().to_string();
+    assert!(err.contains("val_signals"), "{err}");
+    let validation_signals = events(200, 4.0, 9);
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = train_run_with(&config, &background, Some(&validation_signals), dir.path()).unwrap();
+    let member = &outcome.report.members[0];
+    assert_eq!(member["model_selection"], "signal-assisted: 1 - AUC(validation background, val_signals)");
+    assert!(outcome.report.warnings.iter().any(|w| w.contains("signal-assisted")));
+    // The monitored figure is 1 − AUC: the best one lies in [0, 1] and the kept epoch is
+    // past the CE-only warm-up.
+    let best = member["best_valid_loss"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&best), "{best}");
+    assert!(member["best_epoch"].as_u64().unwrap() >= 2);
+    let manifest = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
+    assert!(manifest.contains("signal-assisted"));
 }

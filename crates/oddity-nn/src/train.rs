@@ -132,6 +132,12 @@ pub trait Objective {
     fn selectable(&self, _epoch: usize) -> bool {
         true
     }
+    /// A lower-is-better figure of the epoch that replaces the validation loss for model
+    /// selection, early stopping and the plateau schedule (DROCC's signal-assisted selection
+    /// returns 1 − AUC on validation signals); `None` (the default) keeps the validation loss.
+    fn monitored(&mut self, _epoch: usize) -> Option<f64> {
+        None
+    }
     /// The loss on events `indices` of `split`; `train` selects training mode (dropout,
     /// BatchNorm batch statistics) and whether a graph is needed.
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss;
@@ -306,7 +312,7 @@ pub fn train(
         });
         // Best model and early stopping on the validation loss (the training loss without one).
         // Non-selectable (warm-up) epochs are left out of all three.
-        let monitored = if valid_loss.is_nan() { train_loss } else { valid_loss };
+        let monitored = objective.monitored(epoch).unwrap_or(if valid_loss.is_nan() { train_loss } else { valid_loss });
         let selectable = objective.selectable(epoch);
         let improved = selectable && (state.best_valid.is_nan() || monitored < state.best_valid);
         if improved {

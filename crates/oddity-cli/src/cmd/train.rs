@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use oddity_core::EventTable;
-use oddity_detect::run::{RunConfig, TrainOutcome, train_run};
+use oddity_detect::run::{RunConfig, TrainOutcome, train_run_with};
 
 use crate::Global;
 use crate::input::{self, InputArgs};
@@ -57,8 +57,17 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     let line = format!("background: {} events from {} file(s)", background.len(), config.data.background.len());
     println!("{line}");
     crate::runlog::note(&line);
-    let outcome =
-        train_run(&config, &background, &args.out).with_context(|| format!("training into {}", args.out.display()))?;
+    let val_signals = if config.detector.val_signals().is_empty() {
+        None
+    } else {
+        let t = read_all(config.detector.val_signals(), &args.input, global)?;
+        let line = format!("signal-assisted model selection on {} signal events", t.len());
+        println!("{line}");
+        crate::runlog::note(&line);
+        Some(t)
+    };
+    let outcome = train_run_with(&config, &background, val_signals.as_ref(), &args.out)
+        .with_context(|| format!("training into {}", args.out.display()))?;
     for w in &outcome.report.warnings {
         tracing::warn!("{w}");
     }

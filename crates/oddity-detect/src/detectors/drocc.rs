@@ -44,7 +44,9 @@
 //!
 //! **Score** = −logit (higher = more anomalous; upstream reports sigmoid(logit) = P(normal)).
 //!
-//! Not implemented: signal-assisted model selection (`val_signals` of physics-spec §7.2).
+//! **Signal-assisted model selection** (`val_signals`, off by default; seed 001 sec. 4.2): the
+//! epoch with the lowest 1 − AUC of the validation background against the given signal events
+//! is kept; the run's manifest says so (a warning and `model_selection` in the fit summary).
 
 use std::path::Path;
 
@@ -111,6 +113,12 @@ pub struct DroccConfig {
     pub project_every: usize,
     /// Epochs of CE-only warm-up.
     pub only_ce_epochs: usize,
+    /// Signal files for **signal-assisted model selection** (seed 001 sec. 4.2): the epoch
+    /// with the highest AUC of validation background against these signals is kept, instead
+    /// of the lowest validation loss. Off (empty) by default; they must not be the signals
+    /// the detector is evaluated on. The run manifest says when it was used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub val_signals: Vec<std::path::PathBuf>,
 }
 
 impl Default for DroccConfig {
@@ -123,6 +131,7 @@ impl Default for DroccConfig {
             ascent_num_steps: 50,
             project_every: 10,
             only_ce_epochs: 50,
+            val_signals: Vec::new(),
         }
     }
 }
@@ -467,6 +476,8 @@ struct DroccObjective<'a> {
     epochs: usize,
     /// The current epoch, 0-based.
     epoch: usize,
+    /// Validation signals of signal-assisted model selection.
+    val_signals: Option<&'a Inputs>,
 }
 
 impl Objective for DroccObjective<'_> {
@@ -484,6 +495,28 @@ impl Objective for DroccObjective<'_> {
     }
     fn selectable(&self, epoch: usize) -> bool {
         epoch.saturating_sub(1) >= self.model.config.only_ce_epochs
+    }
+    /// 1 − the weighted AUC of the validation background against the validation signals
+    /// (signal-assisted selection), or `None` without them.
+    fn monitored(&mut self, _epoch: usize) -> Option<f64> {
+        let signals = self.val_signals?;
+        let bkg = self.model.scores(self.valid);
+        let sig = self.model.scores(signals);
+        let scores: Vec<f64> = bkg.iter().chain(&sig).copied().collect();
+        let weights: Vec<f64> = self.valid.weights.iter().chain(&signals.weights).copied().collect();
+        let is_signal: Vec<bool> = (0..scores.len()).map(|i| i >= bkg.len()).collect();
+        match oddity_eval::Roc::new(&scores, &is_signal, Some(&weights)) {
+            Ok(roc) => {
+                let auc = roc.auc();
+                tracing::debug!("drocc: validation-signal AUC {auc:.4}");
+                Some(1.0 - auc)
+            }
+            // NaN scores (a diverged epoch): never the best.
+            Err(e) => {
+                tracing::warn!("drocc: validation-signal AUC not computable: {e}");
+                Some(f64::INFINITY)
+            }
+        }
     }
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss {
         let set = if split == Split::Train { self.train } else { self.valid };
@@ -577,8 +610,29 @@ impl Drocc {
         let m = Model { net, space, radius, config: config.clone() };
         let ckpt = dir.map(|p| p.join("checkpoints").join("drocc"));
         let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
-        let mut objective =
-            DroccObjective { model: &m, train: data.train, valid: data.valid, epochs: train_cfg.epochs, epoch: 0 };
+        let val_signals = match (config.val_signals.is_empty(), data.val_signals) {
+            (true, _) => None,
+            (false, Some(s)) if !s.is_empty() => Some(s),
+            (false, _) => {
+                return Err(DetectError::Config(
+                    "drocc: val_signals are set but no signal events reached the detector (train through `oddity train`, which reads them)".into(),
+                ));
+            }
+        };
+        if val_signals.is_some() {
+            report.warnings.push(
+                "drocc: signal-assisted model selection (the epoch with the best AUC on val_signals is kept): the run has seen signal events"
+                    .into(),
+            );
+        }
+        let mut objective = DroccObjective {
+            model: &m,
+            train: data.train,
+            valid: data.valid,
+            epochs: train_cfg.epochs,
+            epoch: 0,
+            val_signals,
+        };
         let r = train(&mut vs, &mut objective, train_cfg, &options)?;
         if let Some(ckpt) = &ckpt {
             // Best validation weights restored (physics-spec §7.2, model selection).
@@ -587,6 +641,7 @@ impl Drocc {
         report.members.push(serde_json::json!({
             "radius": radius, "epochs": r.history.len(), "best_epoch": r.best_epoch,
             "best_valid_loss": r.best_valid, "stopped_early": r.stopped_early, "resumed": r.resumed,
+            "model_selection": if val_signals.is_some() { "signal-assisted: 1 - AUC(validation background, val_signals)" } else { "validation loss" },
         }));
         Ok((Self { config: config.clone(), vs, model: m }, report))
     }
