@@ -75,7 +75,7 @@ impl DetectorConfig {
             }
             DetectorConfig::Drocc(c) => {
                 let (d, r) = Drocc::fit(c, model, train, data, dir)?;
-                Ok((Trained::Drocc(d), r))
+                Ok((Trained::Drocc(Box::new(d)), r))
             }
         }
     }
@@ -85,7 +85,7 @@ impl DetectorConfig {
         match self {
             DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
             DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
-            DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Drocc::load(c, model, dir, device)?)),
+            DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Box::new(Drocc::load(c, model, dir, device)?))),
         }
     }
 }
@@ -95,7 +95,7 @@ impl DetectorConfig {
 pub enum Trained {
     DeepSvdd(DeepSvdd),
     Ddd(Ddd),
-    Drocc(Drocc),
+    Drocc(Box<Drocc>),
 }
 
 impl Trained {
