@@ -20,6 +20,16 @@ pub struct Scored {
 }
 
 impl Scored {
+    /// All events of `parts` as one sample named `name`.
+    pub fn merged(name: &str, parts: Vec<Scored>) -> Self {
+        let mut all = Scored { name: name.to_owned(), scores: Vec::new(), weights: Vec::new() };
+        for p in parts {
+            all.scores.extend(p.scores);
+            all.weights.extend(p.weights);
+        }
+        all
+    }
+
     /// (Σw, effective number of events (Σw)²/Σw²).
     pub fn ess(&self) -> (f64, f64) {
         let sw: f64 = self.weights.iter().sum();

@@ -104,12 +104,8 @@ fn signal_name(file: &str) -> String {
 
 fn scores(args: &Args) -> Result<()> {
     let channel: Channel = args.channel.parse().map_err(|e: String| anyhow::anyhow!("--channel: {e}"))?;
-    let mut background = Scored { name: String::new(), scores: Vec::new(), weights: Vec::new() };
-    for b in read_all(&args.background)? {
-        background.scores.extend(b.scores);
-        background.weights.extend(b.weights);
-    }
-    background.name = args.background.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let name = args.background.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let background = Scored::merged(&name, read_all(&args.background)?);
     let signals: Vec<Scored> =
         read_all(&args.signal)?.into_iter().map(|s| Scored { name: signal_name(&s.name), ..s }).collect();
     let rows = evaluation::evaluate_signals(&background, &signals, &args.eb, args.bootstrap)?;
@@ -175,11 +171,8 @@ fn jes_study(run_dir: &Path, args: &Args, global: Global) -> Result<()> {
     }
     let run = TrainedRun::load(run_dir, args.device.as_deref())
         .with_context(|| format!("loading the run {}", run_dir.display()))?;
-    let mut background = Scored { name: "background (test split)".into(), scores: Vec::new(), weights: Vec::new() };
-    for b in read_scores(&run_dir.join("scores").join("background_test.parquet"))? {
-        background.scores.extend(b.scores);
-        background.weights.extend(b.weights);
-    }
+    let test_scores = read_scores(&run_dir.join("scores").join("background_test.parquet"))?;
+    let background = Scored::merged("background (test split)", test_scores);
     let mut factors = vec![1.0];
     for &s in &args.jes {
         factors.push(1.0 - s);

@@ -108,12 +108,8 @@ fn summarise(dir: &Path, signals: &[(String, EventTable)], args: &Args, out: &Pa
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))?
     };
     let config = std::fs::read_to_string(dir.join("config.resolved.toml")).unwrap_or_default();
-    let mut background = Scored { name: "background (test split)".into(), scores: Vec::new(), weights: Vec::new() };
     let test_scores = dir.join("scores").join("background_test.parquet");
-    for s in read_scores(&test_scores)? {
-        background.scores.extend(s.scores);
-        background.weights.extend(s.weights);
-    }
+    let background = Scored::merged("background (test split)", read_scores(&test_scores)?);
     let processes = read_scores_by(&test_scores, "process")?;
     let mut scored = Vec::new();
     for (sname, table) in signals {
