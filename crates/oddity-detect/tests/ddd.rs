@@ -13,7 +13,7 @@ use oddity_repr::distort::{DistortConfig, distort};
 
 mod common;
 
-use common::{auc, balanced_events};
+use common::{SMALL_PART_SM, auc, balanced_events};
 
 /// Trains `toml` on synthetic background; returns the calibration history and the AUC of the
 /// boosted signal against the test background.
@@ -85,25 +85,7 @@ optimizer = {{ lr = 1e-3 }}
 #[test]
 fn part_sm_discriminator_calibrates_and_scores() {
     let toml = format!(
-        r#"
-[representation]
-kind = "particles"
-max_particles = 8
-pairs = {{ set = "delta-mass" }}
-sm = "running"
-[model]
-kind = "part"
-embed_dims = [16, 32, 16]
-pair_embed_dims = [8, 8]
-num_heads = 2
-num_layers = 1
-num_cls_layers = 1
-fc_dims = [16]
-aux_dims = [8]
-dropout = 0.0
-attn_dropout = 0.0
-activation_dropout = 0.0
-fc_dropout = 0.0
+        r#"{SMALL_PART_SM}
 {GRID}
 [train]
 epochs = 4

@@ -9,7 +9,7 @@ use oddity_detect::run::{RunConfig, TrainedRun, train_run};
 
 mod common;
 
-use common::{auc, events};
+use common::{SMALL_PART_SM, auc, events};
 
 fn check(toml: &str, floor: f64) {
     let dir = tempfile::tempdir().unwrap();
@@ -54,25 +54,8 @@ optimizer = { lr = 1e-3, weight_decay = 5e-6 }
 #[test]
 fn part_sm_separates_a_boosted_signal() {
     check(
-        r#"
-[representation]
-kind = "particles"
-max_particles = 8
-pairs = { set = "delta-mass" }
-sm = "running"
-[model]
-kind = "part"
-embed_dims = [16, 32, 16]
-pair_embed_dims = [8, 8]
-num_heads = 2
-num_layers = 1
-num_cls_layers = 1
-fc_dims = [16]
-aux_dims = [8]
-dropout = 0.0
-attn_dropout = 0.0
-activation_dropout = 0.0
-fc_dropout = 0.0
+        &format!(
+            r#"{SMALL_PART_SM}
 [detector]
 kind = "deep-svdd"
 rep_dims = [8]
@@ -80,8 +63,9 @@ rep_dims = [8]
 epochs = 4
 batch_size = 128
 seed = 3
-optimizer = { lr = 1e-3 }
-"#,
+optimizer = {{ lr = 1e-3 }}
+"#
+        ),
         0.9,
     );
 }

@@ -13,7 +13,7 @@ use tch::{Device, Kind, Tensor};
 
 mod common;
 
-use common::{auc, events};
+use common::{SMALL_PART_SM, auc, events};
 
 /// libtorch's random generator is global to the process: tests of this binary that train
 /// take turns (nextest runs each test in its own process anyway).
@@ -167,25 +167,8 @@ fn part_drocc_trains_and_scores() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let (outcome, a) = train_and_check(
-        r#"
-[representation]
-kind = "particles"
-max_particles = 8
-pairs = { set = "delta-mass" }
-sm = "running"
-[model]
-kind = "part"
-embed_dims = [16, 32, 16]
-pair_embed_dims = [8, 8]
-num_heads = 2
-num_layers = 1
-num_cls_layers = 1
-fc_dims = [16]
-aux_dims = [8]
-dropout = 0.0
-attn_dropout = 0.0
-activation_dropout = 0.0
-fc_dropout = 0.0
+        &format!(
+            r#"{SMALL_PART_SM}
 [detector]
 kind = "drocc"
 only_ce_epochs = 1
@@ -195,8 +178,9 @@ project_every = 2
 epochs = 8
 batch_size = 128
 seed = 3
-optimizer = { lr = 3e-3 }
-"#,
+optimizer = {{ lr = 3e-3 }}
+"#
+        ),
         dir.path(),
     );
     // Measured 0.995-1.0 over train seeds 1-5.

@@ -6,6 +6,29 @@
 
 use oddity_core::{EventHeader, EventTable, ObjectKind};
 
+/// The `[representation]` and `[model]` tables of a small ParT+SM (pair features and the
+/// running SM channel, 8 tokens, one block, no dropout) for fast detector tests.
+pub const SMALL_PART_SM: &str = r#"
+[representation]
+kind = "particles"
+max_particles = 8
+pairs = { set = "delta-mass" }
+sm = "running"
+[model]
+kind = "part"
+embed_dims = [16, 32, 16]
+pair_embed_dims = [8, 8]
+num_heads = 2
+num_layers = 1
+num_cls_layers = 1
+fc_dims = [16]
+aux_dims = [8]
+dropout = 0.0
+attn_dropout = 0.0
+activation_dropout = 0.0
+fc_dropout = 0.0
+"#;
+
 /// A small deterministic pseudo-random generator (xorshift), so the data need no RNG crate.
 pub struct Xs(pub u64);
 impl Xs {
