@@ -109,7 +109,7 @@ fn detect(
         let events = input::read_table(path, input_args, global)?;
         let scores = outcome.run.score(&events)?;
         table.push(sample.name, &events, &scores);
-        let name = sample.name.trim_end_matches(".csv.gz").trim_end_matches("_chan3").to_owned();
+        let name = crate::cmd::report::sample_name(path).trim_end_matches("_chan3").to_owned();
         scored_signals.push(Scored { name, scores, weights: events.weight.clone() });
     }
     table.write(&out.join("scores.parquet"))?;
