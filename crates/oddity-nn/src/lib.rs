@@ -7,12 +7,14 @@
 //! - [`train`]: the one training loop (schedules, early stopping, checkpoints, exact resume).
 //! - [`weights`]: safetensors interchange with PyTorch (`docs/nn-weights.md`).
 //! - [`device`]: `cpu`, `cuda[:N]`, `auto`.
+//! - [`dropout`]: dropout with a fast counter-based mask on CPU.
 //!
 //! libtorch comes from the project's PyTorch environment (`scripts/setup-libtorch.sh`); the
 //! build scripts link binaries and tests with a RUNPATH to it and keep `libtorch_cuda.so`
 //! (`torch_link.rs`).
 
 pub mod device;
+pub mod dropout;
 pub mod mlp;
 pub mod optim;
 pub mod part;

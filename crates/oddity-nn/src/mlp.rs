@@ -117,7 +117,7 @@ impl Mlp {
             if let Some(bn) = &layer.bn {
                 h = bn.forward_t(&h, train);
             }
-            h = h.dropout(self.config.dropout, train);
+            h = crate::dropout::dropout(&h, self.config.dropout, train);
         }
         h.apply(&self.out)
     }

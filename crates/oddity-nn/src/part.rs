@@ -30,7 +30,9 @@
 
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, ModuleT};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
+
+use crate::dropout::dropout;
 
 /// Additive mask value for padded keys (finite, so fully masked rows cannot give NaN).
 const MASKED: f64 = -1e9;
@@ -316,8 +318,15 @@ impl Attention {
         let q = self.split(&query.linear(&w[0], proj_bias(0)));
         let k = self.split(&kv.linear(&w[1], proj_bias(1)));
         let v = self.split(&kv.linear(&w[2], proj_bias(2)));
-        let p = if train { dropout } else { 0.0 };
-        let a = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(bias), p, false, None, false);
+        let a = if train && dropout > 0.0 && q.device() == Device::Cpu {
+            // What SDPA's math path computes, with Oddity's dropout mask (crate::dropout).
+            let scale = 1.0 / (q.size()[3] as f64).sqrt();
+            let w = (q.matmul(&k.transpose(-2, -1)) * scale + bias).softmax(-1, q.kind());
+            crate::dropout::dropout(&w, dropout, train).matmul(&v)
+        } else {
+            let p = if train { dropout } else { 0.0 };
+            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(bias), p, false, None, false)
+        };
         let a = a * self.head_scale.reshape([1, self.heads, 1, 1]);
         let (b, h, n, d) = a.size4().expect("[B, H, Q, d]");
         a.transpose(1, 2).reshape([b, n, h * d]).apply(&self.out_proj)
@@ -360,8 +369,9 @@ impl Block {
 
     /// FFN with the learnable residual weight: x ← w ⊙ x + FFN(LN(x)).
     fn ffn(&self, x: &Tensor, train: bool) -> Tensor {
-        let h = x.apply(&self.pre_fc_norm).apply(&self.fc1).gelu("none").dropout(self.activation_dropout, train);
-        let h = h.apply(&self.act_norm).apply(&self.fc2).dropout(self.dropout, train);
+        let h = x.apply(&self.pre_fc_norm).apply(&self.fc1).gelu("none");
+        let h = dropout(&h, self.activation_dropout, train);
+        let h = dropout(&h.apply(&self.act_norm).apply(&self.fc2), self.dropout, train);
         x * &self.w_resid + h
     }
 
@@ -370,7 +380,7 @@ impl Block {
     fn forward_particles(&self, x: &Tensor, bias: &Tensor, alive: &Tensor, train: bool) -> Tensor {
         let u = x.apply(&self.pre_attn_norm);
         let a = self.attn.forward_t(&u, &u, bias, self.attn_dropout, train) * alive;
-        let a = a.apply(&self.post_attn_norm).dropout(self.dropout, train);
+        let a = dropout(&a.apply(&self.post_attn_norm), self.dropout, train);
         self.ffn(&(x + a), train)
     }
 
@@ -378,7 +388,7 @@ impl Block {
     fn forward_class(&self, cls: &Tensor, x: &Tensor, key_bias: &Tensor, train: bool) -> Tensor {
         let u = Tensor::cat(&[cls, x], 1).apply(&self.pre_attn_norm);
         let a = self.attn.forward_t(cls, &u, key_bias, self.attn_dropout, train);
-        let a = a.apply(&self.post_attn_norm).dropout(self.dropout, train);
+        let a = dropout(&a.apply(&self.post_attn_norm), self.dropout, train);
         self.ffn(&(cls + a), train)
     }
 }
@@ -531,7 +541,7 @@ impl ParticleTransformer {
             z += a;
         }
         for l in &self.fc {
-            z = z.apply(l).relu().dropout(c.fc_dropout, train);
+            z = dropout(&z.apply(l).relu(), c.fc_dropout, train);
         }
         z.apply(&self.out)
     }
