@@ -469,11 +469,16 @@ REPRS = {
 }
 
 
-def encode(ev, name, chunk_size):
-    """Encodes every event of `ev` into freshly allocated f32 arrays, chunk by chunk."""
+def encode(ev, name, chunk_size, out=None):
+    """Encodes every event of `ev` chunk by chunk into freshly allocated f32 arrays, or into
+    `out` (arrays of the right shapes, zeroed here first)."""
     fn, shapes = REPRS[name]
     n = ev["n"]
-    out = {k: np.zeros((n,) + s, np.float32) for k, s in shapes.items()}
+    if out is None:
+        out = {k: np.zeros((n,) + s, np.float32) for k, s in shapes.items()}
+    else:
+        for v in out.values():
+            v.fill(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo in range(0, n, chunk_size):
             hi = min(lo + chunk_size, n)
@@ -564,6 +569,10 @@ def main():
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--check", metavar="NPZ", help="compare an `oddity features` npz of FILE")
     ap.add_argument("--repr", default=None, help="representation of the --check npz")
+    ap.add_argument("--stream", type=int, default=None, metavar="B",
+                    help="also time encoding batch after batch of B events into one preallocated B-event output")
+    ap.add_argument("--reuse", action="store_true",
+                    help="also time encoding into preallocated output arrays (zeroed, then refilled)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -588,11 +597,47 @@ def main():
             times.append(time.perf_counter() - t0)
             del out
         best, median = min(times), float(np.median(times))
+        reuse = None
+        if args.reuse:
+            out = encode(ev, name, args.chunk)  # untimed: allocate and touch once
+            t_reuse = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                encode(ev, name, args.chunk, out)
+                t_reuse.append(time.perf_counter() - t0)
+            del out
+            rb, rm = min(t_reuse), float(np.median(t_reuse))
+            reuse = {"best_s": rb, "median_s": rm, "times_s": t_reuse, "events_per_s": n / rb}
+        stream = None
+        if args.stream:
+            b = args.stream
+            fn, shapes = REPRS[name]
+            buf = {k: np.zeros((b,) + s, np.float32) for k, s in shapes.items()}
+            t_stream = []
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    for lo in range(0, n, b):
+                        hi = min(lo + b, n)
+                        views = {k: v[: hi - lo] for k, v in buf.items()}
+                        for v in views.values():
+                            v.fill(0.0)
+                        fn(chunk(ev, lo, hi), views)
+                    t_stream.append(time.perf_counter() - t0)
+            del buf
+            sb, sm = min(t_stream), float(np.median(t_stream))
+            stream = {"batch": b, "best_s": sb, "median_s": sm, "times_s": t_stream, "events_per_s": n / sb}
         results.append(
             {"repr": name, "events": n, "best_s": best, "median_s": median, "times_s": times,
-             "events_per_s": n / best, "median_events_per_s": n / median}
+             "events_per_s": n / best, "median_events_per_s": n / median, "reuse": reuse, "stream": stream}
         )
         print(f"  {name:10s} best {best:8.3f} s  median {median:8.3f} s  {n / best:12.0f} events/s", flush=True)
+        if reuse:
+            print(f"  {'':10s} best {rb:8.3f} s  median {rm:8.3f} s  {n / rb:12.0f} events/s  (preallocated output)",
+                  flush=True)
+        if stream:
+            print(f"  {'':10s} best {sb:8.3f} s  median {sm:8.3f} s  {n / sb:12.0f} events/s  "
+                  f"(streamed in batches of {args.stream})", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"tool": "numpy", "numpy": np.__version__, "file": args.file, "repeat": args.repeat,

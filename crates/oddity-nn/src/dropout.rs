@@ -88,8 +88,7 @@ mod tests {
         let m = keep_mask(400_000, 0.5, 7);
         let both = m.chunks(2).filter(|c| c[0] != 0.0 && c[1] != 0.0).count() as f64 / 200_000.0;
         assert!((both - 0.25).abs() < 5e-3, "P(both kept) {both}");
-        let next = m.windows(2).skip(1).step_by(2).filter(|c| c[0] != 0.0 && c[1] != 0.0).count() as f64
-            / 199_999.0;
+        let next = m.windows(2).skip(1).step_by(2).filter(|c| c[0] != 0.0 && c[1] != 0.0).count() as f64 / 199_999.0;
         assert!((next - 0.25).abs() < 5e-3, "P(both kept) across draws {next}");
     }
 

@@ -116,8 +116,49 @@ pub trait Representation: Send + Sync {
         let specs = self.layout();
         let n = table.len();
         let mut arrays: Vec<Array> = specs.iter().map(|s| Array::zeros(s, n)).collect();
-        encode_into(self, table, &specs, &mut arrays);
+        encode_rows(self, table, 0..n, &specs, &mut arrays, false);
         FeatureBatch { arrays }
+    }
+
+    /// Encodes every event of `table` in parallel into `batch`, reusing its storage (see
+    /// [`Representation::encode_range_into`]).
+    fn encode_into(&self, table: &EventTable, batch: &mut FeatureBatch) {
+        self.encode_range_into(table, 0..table.len(), batch);
+    }
+
+    /// Encodes the events `events` of `table` in parallel into `batch`, reusing its storage:
+    /// the arrays are reshaped to this layout and `events.len()` events (allocating only when
+    /// they grow), then each event's rows are zeroed and encoded while they are in cache. The
+    /// result equals [`Representation::encode`] of those events. For encoding a large input
+    /// batch by batch (scoring, streaming export, re-encoding per epoch) into one buffer,
+    /// without the page faults of fresh output memory for every batch.
+    ///
+    /// # Panics
+    /// If `events` is not within `0..table.len()`.
+    fn encode_range_into(&self, table: &EventTable, events: std::ops::Range<usize>, batch: &mut FeatureBatch) {
+        assert!(
+            events.start <= events.end && events.end <= table.len(),
+            "event range {events:?} out of 0..{}",
+            table.len()
+        );
+        let specs = self.layout();
+        let n = events.len();
+        batch.arrays.truncate(specs.len());
+        for (k, spec) in specs.iter().enumerate() {
+            if k == batch.arrays.len() {
+                batch.arrays.push(Array { name: String::new(), shape: Vec::new(), data: Vec::new() });
+            }
+            let a = &mut batch.arrays[k];
+            if a.name != spec.name {
+                a.name.clone_from(&spec.name);
+            }
+            a.shape.clear();
+            a.shape.push(n);
+            a.shape.extend_from_slice(&spec.shape);
+            // Zeroed below, chunk by chunk; `resize` only initialises storage that is new.
+            a.data.resize(n * spec.stride(), 0.0);
+        }
+        encode_rows(self, table, events, &specs, &mut batch.arrays, true);
     }
 }
 
@@ -126,16 +167,26 @@ pub trait Representation: Send + Sync {
 pub struct Scratch {
     pub order: Vec<usize>,
     pub tokens: Vec<crate::token::Token>,
-    pub values: Vec<f64>,
     pub slots: Vec<Option<usize>>,
     pub rmm: Vec<crate::rmm::RmmObject>,
+    pub pair_kin: Vec<crate::pairs::PairKin>,
 }
 
 /// Events per parallel work item: large enough to amortise scheduling, small enough to
 /// balance two to many cores.
 const CHUNK: usize = 256;
 
-fn encode_into<R: Representation + ?Sized>(repr: &R, table: &EventTable, specs: &[ArraySpec], arrays: &mut [Array]) {
+/// Encodes the events `events` of `table` into `arrays` (laid out as `specs`, sized for
+/// `events.len()` events) in parallel chunks of [`CHUNK`] events; with `zero`, each event's
+/// rows are zeroed first.
+fn encode_rows<R: Representation + ?Sized>(
+    repr: &R,
+    table: &EventTable,
+    events: std::ops::Range<usize>,
+    specs: &[ArraySpec],
+    arrays: &mut [Array],
+    zero: bool,
+) {
     let strides: Vec<usize> = specs.iter().map(ArraySpec::stride).collect();
     assert!(strides.iter().all(|&s| s > 0), "every array of a layout holds at least one value per event");
     // Split every array into per-chunk slices, then zip the chunks of all arrays together.
@@ -148,7 +199,7 @@ fn encode_into<R: Representation + ?Sized>(repr: &R, table: &EventTable, specs: 
             per_chunk[c].push(slice);
         }
     }
-    let n = table.len();
+    let n = events.len();
     per_chunk.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (c, mut slices)| {
         let start = c * CHUNK;
         let end = (start + CHUNK).min(n);
@@ -157,7 +208,13 @@ fn encode_into<R: Representation + ?Sized>(repr: &R, table: &EventTable, specs: 
             // One small vector of row pointers per event; the rows themselves are views.
             let mut rows: Vec<&mut [f32]> =
                 slices.iter_mut().zip(&strides).map(|(slice, &s)| &mut slice[off * s..(off + 1) * s]).collect();
-            repr.encode_event(table, i, scratch, &mut rows);
+            if zero {
+                // Row by row, right before the encoder writes it (still in L1).
+                for row in &mut rows {
+                    row.fill(0.0);
+                }
+            }
+            repr.encode_event(table, events.start + i, scratch, &mut rows);
         }
     });
 }

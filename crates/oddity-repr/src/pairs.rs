@@ -75,7 +75,121 @@ fn weaver_rapidity(t: &Token) -> f64 {
     0.5 * (1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)).ln()
 }
 
-/// Writes the pair features of `tokens` (at most `p`) into `out`.
+/// What the pair channels need of one token, computed once per token rather than once per
+/// pair: the rapidity used in Δ (weaver's, or η), φ, p_T and ln p_T, the four-vector and the
+/// type code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairKin {
+    y: f64,
+    phi: f64,
+    pt: f64,
+    ln_pt: f64,
+    e: f64,
+    px: f64,
+    py: f64,
+    pz: f64,
+    code: u8,
+}
+
+impl PairKin {
+    fn new(t: &Token, use_eta: bool) -> Self {
+        let pt = t.pt();
+        Self {
+            y: if use_eta { t.eta } else { weaver_rapidity(t) },
+            phi: t.py.atan2(t.px),
+            pt,
+            ln_pt: pt.ln(),
+            e: t.e,
+            px: t.px,
+            py: t.py,
+            pz: t.pz,
+            code: t.code,
+        }
+    }
+}
+
+/// The pair channels of a particle set, kinematic ([`pair_features`]) then the SM channel
+/// ([`crate::sm::sm_channel`]), in one pass over the pairs i ≤ j of `tokens` (at most `p`).
+///
+/// Same values as those two functions (to the last bit or two of f64 before the f32 store)
+/// with about a third of the transcendental calls: φ, p_T and the rapidity once per token;
+/// per pair ln Δ, ln(p_T,a + p_T,b) and ln m², from which ln kT = ln p_T,min + ln Δ,
+/// ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q follow (floors applied in the
+/// log domain, where they are the same since ln is monotonic). `kin` is scratch space.
+///
+/// # Shapes
+/// - `out`: `[C, p, p]` row-major, C = kinematic channels + 1 with `sm`, zeroed by the caller;
+///   rows and columns beyond `tokens.len()` stay 0, and the SM diagonal stays 0.
+pub fn pair_channels(
+    tokens: &[Token],
+    p: usize,
+    pairs: Option<&PairConfig>,
+    sm: Option<crate::sm::SmMode>,
+    kin: &mut Vec<PairKin>,
+    out: &mut [f32],
+) {
+    let n = tokens.len().min(p);
+    let use_eta = pairs.is_some_and(|c| c.use_eta);
+    kin.clear();
+    kin.extend(tokens[..n].iter().map(|t| PairKin::new(t, use_eta)));
+    let channels: &[usize] = match pairs.map(|c| c.set) {
+        None => &[],
+        Some(PairSet::DeltaMass) => &[2, 3],
+        Some(PairSet::Part4) => &[0, 1, 2, 3],
+    };
+    let pp = p * p;
+    let sm_offset = channels.len() * pp;
+    debug_assert_eq!(out.len(), sm_offset + usize::from(sm.is_some()) * pp);
+    let ln_eps = EPS.ln();
+    for i in 0..n {
+        let a = &kin[i];
+        for j in i..n {
+            let b = &kin[j];
+            let ptsum = a.pt + b.pt;
+            let ln_pt_sum = ptsum.max(EPS).ln();
+            if !channels.is_empty() {
+                let logs = if i == j {
+                    // Δ = 0, so kT = 0; z = 1/2; m² = 4 m_a².
+                    let m2 = ((2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz)).max(EPS);
+                    [ln_eps, (a.pt / ptsum.max(EPS)).max(EPS).ln(), ln_eps, m2.ln()]
+                } else {
+                    let dy = a.y - b.y;
+                    let dphi = wrap_phi(a.phi - b.phi);
+                    let delta = (dy * dy + dphi * dphi).sqrt();
+                    let ln_delta = delta.max(EPS).ln();
+                    let ln_ptmin = a.ln_pt.min(b.ln_pt);
+                    // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product
+                    // decides in that corner, where ln Δ was floored.
+                    let ln_kt = if delta >= EPS {
+                        (ln_ptmin + ln_delta).max(ln_eps)
+                    } else {
+                        (a.pt.min(b.pt) * delta).max(EPS).ln()
+                    };
+                    let ln_z = (ln_ptmin - ln_pt_sum).max(ln_eps);
+                    let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
+                    let m2 = (e * e - (px * px + py * py + pz * pz)).max(EPS);
+                    [ln_kt, ln_z, ln_delta, m2.ln()]
+                };
+                for (c, &k) in channels.iter().enumerate() {
+                    let v = logs[k] as f32;
+                    out[c * pp + i * p + j] = v;
+                    out[c * pp + j * p + i] = v;
+                }
+            }
+            if let Some(mode) = sm
+                && i != j
+                && let Some(v) = crate::sm::vertex(a.code, b.code)
+            {
+                let g = crate::sm::sm_value_at(v, ln_pt_sum, mode) as f32;
+                out[sm_offset + i * p + j] = g;
+                out[sm_offset + j * p + i] = g;
+            }
+        }
+    }
+}
+
+/// Writes the pair features of `tokens` (at most `p`) into `out` (the direct, per-pair
+/// formulation of [`pair_logs`]; the encoders use [`pair_channels`]).
 ///
 /// # Shapes
 /// - `out`: `[C, p, p]` row-major, C = `cfg.set.channels()`, zeroed by the caller; rows and
@@ -117,6 +231,60 @@ mod tests {
         assert!((lkt.exp() - 100.0 * std::f64::consts::PI).abs() < 1e-7);
         assert!((lz.exp() - 0.5).abs() < 1e-12);
         assert!((lm2.exp() - 40000.0).abs() < 1e-6);
+    }
+
+    /// The one-pass encoder equals the direct per-pair formulas (pair_features + sm_channel)
+    /// to f32 rounding, on random tokens of every type plus the corners: coincident tokens
+    /// (Δ = 0 off the diagonal), a zero-p_T token, the MET token, massless pairs.
+    #[test]
+    fn one_pass_channels_equal_the_direct_formulas() {
+        use crate::sm::{SmMode, sm_channel};
+        use rand::Rng;
+        let mut rng = crate::event_rng(9, 0);
+        for trial in 0..200 {
+            let n = 1 + trial % 9;
+            let mut toks: Vec<Token> = (0..n)
+                .map(|_| {
+                    let pt = 10f64.powf(rng.random_range(-1.0..3.5));
+                    let (eta, phi) = (rng.random_range(-4.5..4.5), rng.random_range(-3.1..3.1));
+                    let m = if rng.random_bool(0.3) { 0.0 } else { rng.random_range(0.0..50.0) };
+                    let p = pt * f64::cosh(eta);
+                    let mut t = tok((p * p + m * m).sqrt(), pt, eta, phi);
+                    t.code = rng.random_range(1..=8);
+                    t
+                })
+                .collect();
+            if n > 2 {
+                toks[2] = toks[1]; // coincident
+            }
+            if n > 3 {
+                toks[3].px = 0.0;
+                toks[3].py = 0.0; // zero p_T
+            }
+            let p = 10;
+            for (set, sm) in [(PairSet::Part4, Some(SmMode::Running)), (PairSet::DeltaMass, Some(SmMode::Binary))] {
+                for use_eta in [false, true] {
+                    let cfg = PairConfig { set, use_eta };
+                    let c = set.channels();
+                    let mut direct = vec![0.0f32; (c + 1) * p * p];
+                    pair_features(&toks, p, &cfg, &mut direct[..c * p * p]);
+                    sm_channel(&toks, p, sm.unwrap(), &mut direct[c * p * p..]);
+                    let mut fast = vec![0.0f32; (c + 1) * p * p];
+                    pair_channels(&toks, p, Some(&cfg), sm, &mut Vec::new(), &mut fast);
+                    for (k, (a, b)) in fast.iter().zip(&direct).enumerate() {
+                        assert!((a - b).abs() <= 2e-6 * b.abs().max(1.0), "trial {trial} cell {k}: {a} vs {b}");
+                    }
+                }
+            }
+            // The SM channel alone (no kinematic pair features).
+            let mut direct = vec![0.0f32; p * p];
+            sm_channel(&toks, p, SmMode::Running, &mut direct);
+            let mut fast = vec![0.0f32; p * p];
+            pair_channels(&toks, p, None, Some(SmMode::Running), &mut Vec::new(), &mut fast);
+            for (a, b) in fast.iter().zip(&direct) {
+                assert!((a - b).abs() <= 2e-6 * b.abs().max(1.0));
+            }
+        }
     }
 
     #[test]

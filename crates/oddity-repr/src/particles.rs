@@ -22,8 +22,8 @@ use oddity_core::EventTable;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::pairs::{PairConfig, pair_features};
-use crate::sm::{SmMode, sm_channel};
+use crate::pairs::{PairConfig, pair_channels};
+use crate::sm::SmMode;
 use crate::standardize::{StdGroup, Validity};
 use crate::token::{MET_CODE, Token, event_tokens};
 use crate::{ArraySpec, Representation, Scratch, ln_gev};
@@ -196,16 +196,7 @@ impl Representation for ParticleSet {
             next += 1;
         }
         if self.pair_channels() > 0 {
-            let pairs = &mut *rest[next];
-            let mut offset = 0;
-            if let Some(cfg) = &self.pairs {
-                let len = cfg.set.channels() * p * p;
-                pair_features(&tokens, p, cfg, &mut pairs[..len]);
-                offset = len;
-            }
-            if let Some(mode) = self.sm {
-                sm_channel(&tokens, p, mode, &mut pairs[offset..offset + p * p]);
-            }
+            pair_channels(&tokens, p, self.pairs.as_ref(), self.sm, &mut scratch.pair_kin, &mut *rest[next]);
         }
         scratch.tokens = tokens;
     }

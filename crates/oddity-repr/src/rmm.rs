@@ -187,6 +187,20 @@ impl Rmm {
         objects: &mut Vec<RmmObject>,
         m: &mut [f64],
     ) {
+        self.cells(table, i, order, objects, |cell, v| m[cell] = v);
+    }
+
+    /// Calls `put(cell, value)` for every cell of event `i`'s matrix that is not 0 by
+    /// construction (cell = row·D + column; the others are 0): at most (1 + k)² calls for k
+    /// kept objects instead of D². `order` and `objects` are scratch space.
+    fn cells(
+        &self,
+        table: &EventTable,
+        i: usize,
+        order: &mut Vec<usize>,
+        objects: &mut Vec<RmmObject>,
+        mut put: impl FnMut(usize, f64),
+    ) {
         let cfg = &self.config;
         let (n, d) = (cfg.per_type, cfg.dim());
         let event = table.event(i);
@@ -209,23 +223,24 @@ impl Rmm {
         objects.sort_unstable_by_key(|o| o.index);
         let met = event.met;
         let (metx, mety) = (met * event.met_phi.cos(), met * event.met_phi.sin());
-        m[0] = met / SQRT_S;
+        put(0, met / SQRT_S);
         for (a, oa) in objects.iter().enumerate() {
             let r = oa.index;
             if met > 0.0 {
                 let mt2 = (oa.et + met).powi(2) - (oa.p.px + metx).powi(2) - (oa.p.py + mety).powi(2);
-                m[r] = mt2.max(0.0).sqrt() / SQRT_S;
+                put(r, mt2.max(0.0).sqrt() / SQRT_S);
             }
-            m[r * d] = oa.y.cosh() - 1.0;
-            m[r * d + r] = if (r - 1) % n == 0 {
+            put(r * d, oa.y.cosh() - 1.0);
+            let diagonal = if (r - 1) % n == 0 {
                 oa.et / SQRT_S
             } else {
                 let prev = objects[a - 1].et;
                 if prev + oa.et > 0.0 { (prev - oa.et) / (prev + oa.et) } else { 0.0 }
             };
+            put(r * d + r, diagonal);
             for ob in &objects[a + 1..] {
-                m[r * d + ob.index] = pair_mass(oa.p, ob.p) / SQRT_S;
-                m[ob.index * d + r] = (0.5 * (ob.y - oa.y)).cosh() - 1.0;
+                put(r * d + ob.index, pair_mass(oa.p, ob.p) / SQRT_S);
+                put(ob.index * d + r, (0.5 * (ob.y - oa.y)).cosh() - 1.0);
             }
         }
     }
@@ -243,17 +258,13 @@ impl Representation for Rmm {
     }
 
     fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]) {
-        let d = self.config.dim();
-        let mut m = std::mem::take(&mut scratch.values);
-        m.clear();
-        m.resize(d * d, 0.0);
-        self.matrix(table, i, &mut scratch.order, &mut scratch.rmm, &mut m);
+        // Only the cells that can be non-zero are written (the row arrives zeroed).
         let x = &mut *out[0];
-        for (cell, pos) in self.position.iter().enumerate() {
-            if let Some(k) = pos {
-                x[*k] = m[cell] as f32;
+        let position = &self.position;
+        self.cells(table, i, &mut scratch.order, &mut scratch.rmm, |cell, v| {
+            if let Some(k) = position[cell] {
+                x[k] = v as f32;
             }
-        }
-        scratch.values = m;
+        });
     }
 }

@@ -45,12 +45,22 @@ pub enum SmMode {
 
 /// α_s(Q) at one loop from α_s(M_Z); Q in GeV.
 pub fn alpha_s(q: f64) -> f64 {
-    ALPHA_S_MZ / (1.0 + BETA0_QCD * ALPHA_S_MZ / (2.0 * PI) * (q / M_Z).ln())
+    alpha_s_at_log((q / M_Z).ln())
 }
 
 /// α(Q) at one loop from α(M_Z); Q in GeV.
 pub fn alpha_em(q: f64) -> f64 {
-    ALPHA_EM_MZ / (1.0 - 2.0 * ALPHA_EM_MZ / (3.0 * PI) * SUM_NC_Q2 * (q / M_Z).ln())
+    alpha_em_at_log((q / M_Z).ln())
+}
+
+/// α_s at the scale Q with `l` = ln(Q/M_Z).
+fn alpha_s_at_log(l: f64) -> f64 {
+    ALPHA_S_MZ / (1.0 + BETA0_QCD * ALPHA_S_MZ / (2.0 * PI) * l)
+}
+
+/// α at the scale Q with `l` = ln(Q/M_Z).
+fn alpha_em_at_log(l: f64) -> f64 {
+    ALPHA_EM_MZ / (1.0 - 2.0 * ALPHA_EM_MZ / (3.0 * PI) * SUM_NC_Q2 * l)
 }
 
 /// g_s(Q) = sqrt(4π α_s(Q)).
@@ -65,7 +75,7 @@ pub fn g_e(q: f64) -> f64 {
 
 /// The kind of SM vertex two objects share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Vertex {
+pub(crate) enum Vertex {
     Qcd,
     LightQuarkPhoton,
     BQuarkPhoton,
@@ -74,7 +84,7 @@ enum Vertex {
 }
 
 /// The vertex of codes `a`, `b` (physics-spec §1: 1 j, 2 b, 3 e-, 4 e+, 5 m-, 6 m+, 7 γ).
-fn vertex(a: u8, b: u8) -> Option<Vertex> {
+pub(crate) fn vertex(a: u8, b: u8) -> Option<Vertex> {
     let (lo, hi) = (a.min(b), a.max(b));
     match (lo, hi) {
         (1 | 2, 1 | 2) => Some(Vertex::Qcd),
@@ -101,6 +111,26 @@ pub fn sm_value(a: &Token, b: &Token, mode: SmMode) -> f64 {
                 Vertex::LeptonPhoton => g_e(q),
             }
         }
+    }
+}
+
+/// The SM channel value of vertex `v` given ln(p_T,a + p_T,b) (GeV) of the pair: the same
+/// value as [`sm_value`] with the logarithm of the scale supplied by the caller (the fast
+/// path of the pair encoder, which has it already).
+pub(crate) fn sm_value_at(v: Vertex, ln_pt_sum: f64, mode: SmMode) -> f64 {
+    if mode == SmMode::Binary {
+        return 1.0;
+    }
+    // Q = max((pT_a + pT_b)/2, 1 GeV): ln(Q/M_Z) = ln(pT_a + pT_b) − ln 2 − ln M_Z above 1 GeV.
+    let l = (ln_pt_sum - std::f64::consts::LN_2).max(0.0) - M_Z.ln();
+    let g_s = || (4.0 * PI * alpha_s_at_log(l)).sqrt();
+    let g_e = || (4.0 * PI * alpha_em_at_log(l)).sqrt();
+    match v {
+        Vertex::Qcd => g_s(),
+        Vertex::LightQuarkPhoton => g_e() / 2.0,
+        Vertex::BQuarkPhoton => g_e() / 3.0,
+        Vertex::OppositeSignSameFlavour => G_Z,
+        Vertex::LeptonPhoton => g_e(),
     }
 }
 

@@ -84,6 +84,15 @@ proptest! {
             parts.append(repr.encode(&t.slice(cut..t.len())));
             prop_assert_eq!(&parts, &all);
             prop_assert_eq!(&repr.encode(&t), &all);
+            // Encoding into a reused batch (stale values of another layout, then of more
+            // events) gives what a fresh encoding gives.
+            let mut reused = representations().last().unwrap().encode(&t);
+            repr.encode_into(&t, &mut reused);
+            prop_assert_eq!(&reused, &all);
+            repr.encode_into(&t.slice(cut..t.len()), &mut reused);
+            prop_assert_eq!(&reused, &repr.encode(&t.slice(cut..t.len())));
+            repr.encode_range_into(&t, 0..cut, &mut reused);
+            prop_assert_eq!(&reused, &repr.encode(&t.slice(0..cut)));
         }
     }
 

@@ -21,9 +21,12 @@
 //!
 //! `encode` allocates its output arrays on every call, and for the large outputs (pairs,
 //! RMM) the first-touch page faults of that fresh memory are a large part of the time.
-//! `--reuse` additionally times encoding into one preallocated batch that is zeroed and
-//! refilled on every run (the same per-event `encode_event` calls and rayon chunking as
-//! `encode`): the cost without the allocation, reported separately.
+//! `--reuse` additionally times `Representation::encode_into`: encoding into one preallocated
+//! batch that every run zeroes and refills chunk by chunk (the same per-event `encode_event`
+//! calls and rayon chunking as `encode`), the cost without the allocation. `--stream B` times
+//! encoding the input batch after batch of B events into one reused batch
+//! (`Representation::encode_range_into`): the output stays cache-sized, as when scoring or
+//! exporting a large file chunk by chunk.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,13 +34,12 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Parser;
 use oddity_io::{CsvReader, EventTable, ReadOptions};
+use oddity_repr::Representation;
 use oddity_repr::fixed::FixedVector;
 use oddity_repr::pairs::{PairConfig, PairSet};
 use oddity_repr::particles::ParticleSet;
 use oddity_repr::rmm::{Rmm, RmmConfig};
 use oddity_repr::sm::SmMode;
-use oddity_repr::{ArraySpec, FeatureBatch, Representation, Scratch};
-use rayon::prelude::*;
 
 /// Names of the benchmarked representations, in output order.
 const ALL: [&str; 5] = ["fixed", "fixed18", "particles", "part4sm", "rmm"];
@@ -65,38 +67,13 @@ struct Args {
     /// Also time encoding into a reused, preallocated output batch.
     #[arg(long)]
     reuse: bool,
-}
-
-/// Events per parallel work item (as `oddity_repr::batch`).
-const CHUNK: usize = 256;
-
-/// Zeroes `batch` (laid out as `repr.layout()` for `table`) and encodes every event of
-/// `table` into it, in parallel chunks of [`CHUNK`] events, as `Representation::encode` does
-/// but without allocating.
-fn encode_reusing(repr: &dyn Representation, table: &EventTable, batch: &mut FeatureBatch) {
-    let strides: Vec<usize> = repr.layout().iter().map(ArraySpec::stride).collect();
-    let mut per_chunk: Vec<Vec<&mut [f32]>> = Vec::new();
-    for (a, &s) in batch.arrays.iter_mut().zip(&strides) {
-        for (c, slice) in a.data.chunks_mut(s * CHUNK).enumerate() {
-            if per_chunk.len() <= c {
-                per_chunk.push(Vec::with_capacity(strides.len()));
-            }
-            per_chunk[c].push(slice);
-        }
-    }
-    let n = table.len();
-    per_chunk.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (c, mut slices)| {
-        for slice in &mut slices {
-            slice.fill(0.0);
-        }
-        let start = c * CHUNK;
-        for i in start..(start + CHUNK).min(n) {
-            let off = i - start;
-            let mut rows: Vec<&mut [f32]> =
-                slices.iter_mut().zip(&strides).map(|(slice, &s)| &mut slice[off * s..(off + 1) * s]).collect();
-            repr.encode_event(table, i, scratch, &mut rows);
-        }
-    });
+    /// Also time streaming: the input encoded batch after batch of this many events into one
+    /// reused batch (`Representation::encode_range_into`), as scoring or an export does.
+    #[arg(long)]
+    stream: Option<usize>,
+    /// For profiling `encode_into`: one `encode` run only, `--runs` reuse runs (implies --reuse).
+    #[arg(long)]
+    profile_reuse: bool,
 }
 
 /// The representation called `name` (see the table in the module documentation).
@@ -164,7 +141,9 @@ fn main() -> anyhow::Result<()> {
     for (name, repr) in &reprs {
         let mut times = Vec::with_capacity(args.runs);
         let mut shapes = String::new();
-        for _ in 0..args.runs {
+        // With --profile-reuse, a single timed `encode` (the rest of the time goes to encode_into).
+        let fresh_runs = if args.profile_reuse { 1 } else { args.runs };
+        for _ in 0..fresh_runs {
             let t = Instant::now();
             let batch = std::hint::black_box(repr.encode(&table));
             times.push(t.elapsed().as_secs_f64());
@@ -180,14 +159,14 @@ fn main() -> anyhow::Result<()> {
             events as f64 / best
         );
         let mut reuse = serde_json::Value::Null;
-        if args.reuse {
+        if args.reuse || args.profile_reuse {
             // One untimed fill, then timed refills of the same arrays.
             let mut batch = repr.encode(&table);
             let reference = batch.clone();
             let mut t_reuse = Vec::with_capacity(args.runs);
             for _ in 0..args.runs {
                 let t = Instant::now();
-                encode_reusing(repr.as_ref(), &table, &mut batch);
+                repr.encode_into(&table, &mut batch);
                 t_reuse.push(t.elapsed().as_secs_f64());
                 std::hint::black_box(&batch);
             }
@@ -202,7 +181,35 @@ fn main() -> anyhow::Result<()> {
             );
             reuse = serde_json::json!({"best_s": rb, "median_s": rm, "times_s": t_reuse, "events_per_s": events as f64 / rb});
         }
+        let mut stream = serde_json::Value::Null;
+        if let Some(b) = args.stream {
+            if b == 0 {
+                bail!("--stream needs at least 1 event per batch");
+            }
+            let mut batch = repr.encode(&table.slice(0..b.min(events)));
+            let mut t_stream = Vec::with_capacity(args.runs);
+            for _ in 0..args.runs {
+                let t = Instant::now();
+                for lo in (0..events).step_by(b) {
+                    repr.encode_range_into(&table, lo..(lo + b).min(events), &mut batch);
+                    std::hint::black_box(&batch);
+                }
+                t_stream.push(t.elapsed().as_secs_f64());
+            }
+            let last = (events - 1) / b * b;
+            if batch != repr.encode(&table.slice(last..events)) {
+                bail!("{name}: streamed encoding of the last batch differs from encode");
+            }
+            let (sb, sm) = best_median(&t_stream);
+            println!(
+                "  {:10} best {sb:8.3} s  median {sm:8.3} s  {:12.0} events/s  (streamed in batches of {b})",
+                "",
+                events as f64 / sb
+            );
+            stream = serde_json::json!({"batch": b, "best_s": sb, "median_s": sm, "times_s": t_stream, "events_per_s": events as f64 / sb});
+        }
         results.push(serde_json::json!({
+            "stream": stream,
             "reuse": reuse,
             "repr": name,
             "events": events,
