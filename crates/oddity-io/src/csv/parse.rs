@@ -91,8 +91,8 @@ fn float(s: &[u8]) -> Option<f64> {
 
 /// 10^0 ..= 10^22, the powers of ten that are exact in f64.
 const EXACT_POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-    1e20, 1e21, 1e22,
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
 ];
 
 /// Clinger's fast path (W. D. Clinger, "How to read floating point numbers accurately",
@@ -106,35 +106,34 @@ const EXACT_POW10: [f64; 23] = [
 /// general entry (perf samples on `bench/parse.sh`'s file, 2026-11-23), 6 % of the whole read.
 #[inline]
 fn float_fast(s: &[u8]) -> Option<f64> {
+    scan_float(s).and_then(|(v, n)| (n == s.len()).then_some(v))
+}
+
+/// The number at the start of `s` by the fast path of [`float_fast`], and the bytes it
+/// spans; `None` where the fast path does not apply. The number ends at the first byte that
+/// cannot continue it.
+#[inline]
+fn scan_float(s: &[u8]) -> Option<(f64, usize)> {
     let (neg, mut i) = match s.first()? {
         b'-' => (true, 1),
         b'+' => (false, 1),
         _ => (false, 0),
     };
     let mut w: u64 = 0;
-    let mut digits = 0usize;
-    let int_start = i;
-    while let Some(&c) = s.get(i).filter(|c| c.is_ascii_digit()) {
-        w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-        i += 1;
-    }
-    digits += i - int_start;
+    let mut digits = digit_run(&s[i..], &mut w);
+    i += digits;
     let mut frac = 0usize;
     if s.get(i) == Some(&b'.') {
         i += 1;
-        let frac_start = i;
-        while let Some(&c) = s.get(i).filter(|c| c.is_ascii_digit()) {
-            w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-            i += 1;
-        }
-        frac = i - frac_start;
+        frac = digit_run(&s[i..], &mut w);
+        i += frac;
         if frac == 0 {
             return None;
         }
     }
     digits += frac;
-    // At most 19 digits cannot overflow u64 (the wrapping ops above are then exact).
-    if i == int_start || digits > 19 || w > 1 << 53 {
+    // At most 19 digits cannot overflow u64 (the wrapping arithmetic is then exact).
+    if digits == frac || digits > 19 || w > 1 << 53 {
         return None;
     }
     let mut exp: i64 = 0;
@@ -166,16 +165,30 @@ fn float_fast(s: &[u8]) -> Option<f64> {
             exp = -exp;
         }
     }
-    if i != s.len() {
-        return None;
-    }
     let e = exp - frac as i64;
     let x = w as f64;
     let v = match usize::try_from(e) {
         Ok(k) => x * *EXACT_POW10.get(k)?,
         Err(_) => x / *EXACT_POW10.get(usize::try_from(-e).ok()?)?,
     };
-    Some(if neg { -v } else { v })
+    Some((if neg { -v } else { v }, i))
+}
+
+/// Appends the ASCII digits at the start of `s` to `w` (w ← w·10^k + their value, wrapping)
+/// and returns their count k. (Byte by byte: `%g` numbers have runs of one to six digits,
+/// where eight-byte SWAR loads measured slower.)
+#[inline]
+fn digit_run(s: &[u8], w: &mut u64) -> usize {
+    let mut k = 0;
+    for &c in s {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        *w = w.wrapping_mul(10).wrapping_add(u64::from(d));
+        k += 1;
+    }
+    k
 }
 
 fn integer(s: &[u8]) -> Option<i64> {
@@ -220,11 +233,114 @@ pub(crate) fn parse_line(
         return Ok(LineKind::Empty);
     }
     let n_events = table.len();
+    if let Some(kind) = parse_event_fast(line, line_no, unit, table) {
+        return Ok(kind);
+    }
+    // Anything unusual (spaces, other number forms, defects): the field-by-field parser,
+    // which also words the error.
+    table.truncate(n_events);
     let result = parse_event(line, line_no, unit, table);
     if result.is_err() {
         table.truncate(n_events);
     }
     result
+}
+
+/// The common case in one pass: a well-formed line without spaces whose numbers all take
+/// the fast path of [`scan_float`]. Gives exactly what [`parse_event`] gives on such a line;
+/// `None` (possibly after pushing part of the event, which the caller truncates) on anything
+/// else, which then goes through [`parse_event`].
+fn parse_event_fast(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTable) -> Option<LineKind> {
+    let mut c = Cursor { s: line, i: 0 };
+    let event_id = c.decimal()?;
+    c.expect(b';')?;
+    let end = c.i + memchr::memchr(b';', c.rest())?;
+    let process = &line[c.i..end];
+    if process.is_empty() || process[0] == b' ' || process[process.len() - 1] == b' ' || process.contains(&b',') {
+        return None;
+    }
+    let process = std::str::from_utf8(process).ok()?;
+    c.i = end + 1;
+    let weight = c.float()?;
+    c.expect(b';')?;
+    let met = c.float().filter(|m| *m >= 0.0)?;
+    c.expect(b';')?;
+    let mut wrapped_phi = 0u32;
+    let met_phi = wrap(c.float()?, &mut wrapped_phi);
+    table.push_event(EventHeader { event_id, process, weight, met: unit.to_gev(met), met_phi, source_line: line_no });
+    while !c.at_end() {
+        c.expect(b';')?;
+        if c.at_end() {
+            break; // the one allowed trailing `;`
+        }
+        let (kind, len) = match c.rest() {
+            [b'j', b',', ..] => (ObjectKind::Jet, 1),
+            [b'b', b',', ..] => (ObjectKind::BJet, 1),
+            [b'g', b',', ..] => (ObjectKind::Photon, 1),
+            [b'e', b'-', b',', ..] => (ObjectKind::ElectronMinus, 2),
+            [b'e', b'+', b',', ..] => (ObjectKind::ElectronPlus, 2),
+            [b'm', b'-', b',', ..] => (ObjectKind::MuonMinus, 2),
+            [b'm', b'+', b',', ..] => (ObjectKind::MuonPlus, 2),
+            _ => return None,
+        };
+        c.i += len + 1;
+        let e = c.float().filter(|v| *v >= 0.0)?;
+        c.expect(b',')?;
+        let pt = c.float().filter(|v| *v >= 0.0)?;
+        c.expect(b',')?;
+        let eta = c.float()?;
+        c.expect(b',')?;
+        let phi = c.float()?;
+        if e < pt * (1.0 - 1e-3) {
+            return None;
+        }
+        let phi = wrap(phi, &mut wrapped_phi);
+        table.push_object(kind, unit.to_gev(e), unit.to_gev(pt), eta, phi);
+    }
+    Some(LineKind::Event { wrapped_phi })
+}
+
+/// A read position in one line, for [`parse_event_fast`].
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn rest(&self) -> &[u8] {
+        &self.s[self.i..]
+    }
+
+    fn at_end(&self) -> bool {
+        self.i == self.s.len()
+    }
+
+    /// Consumes `b`.
+    fn expect(&mut self, b: u8) -> Option<()> {
+        (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
+    }
+
+    /// An unsigned decimal of 1-18 digits.
+    fn decimal(&mut self) -> Option<i64> {
+        let start = self.i;
+        let mut v: i64 = 0;
+        while let Some(&c) = self.s.get(self.i).filter(|c| c.is_ascii_digit()) {
+            if self.i - start == 18 {
+                return None; // 19 digits may not fit; the general parser decides
+            }
+            v = v * 10 + i64::from(c - b'0');
+            self.i += 1;
+        }
+        (self.i > start).then_some(v)
+    }
+
+    /// A number by the fast path of [`scan_float`].
+    #[inline]
+    fn float(&mut self) -> Option<f64> {
+        let (v, n) = scan_float(self.rest())?;
+        self.i += n;
+        Some(v)
+    }
 }
 
 fn parse_event(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTable) -> Result<LineKind, LineError> {
@@ -374,13 +490,77 @@ mod tests {
     }
 
     #[test]
+    fn digit_runs_equal_the_bytewise_count() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let alphabet = b"0123456789012345678901234567890123456789.e+-;,/:\x00\x7f\x80\xb9\xff ";
+        for _ in 0..20_000 {
+            let len = (rng % 24) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    alphabet[(rng % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let k = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            let want = s[..k].iter().fold(0u64, |w, &c| w.wrapping_mul(10).wrapping_add(u64::from(c - b'0')));
+            let mut w = 0;
+            assert_eq!(digit_run(&s, &mut w), k, "{s:?}");
+            assert_eq!(w, want, "{s:?}");
+        }
+    }
+
+    #[test]
     fn fast_float_path_corners() {
         for s in [
-            "0", "-0", "+0", "0.0", "1", "-1", "1.5", "123456", "1.23456e+06", "1.23456E-06", "9.99999e+22",
-            "1e22", "1e23", "1e-22", "1e-23", "9007199254740992", "9007199254740993", "18446744073709551615",
-            "1234567890123456789", "12345678901234567890", "0.1", "0.3", "3.14159", "-3.14159", "1.", ".5",
-            "-.5", "1e", "1e+", "e5", "", "-", "+", ".", "1.2.3", "1e5x", "1,5", "nan", "inf", "-inf",
-            "0x10", "1e0005", "1e-0005", "00000000000000000001", "4.94066e-324", "1.79769e+308", "2.5e-3",
+            "0",
+            "-0",
+            "+0",
+            "0.0",
+            "1",
+            "-1",
+            "1.5",
+            "123456",
+            "1.23456e+06",
+            "1.23456E-06",
+            "9.99999e+22",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "9007199254740992",
+            "9007199254740993",
+            "18446744073709551615",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.1",
+            "0.3",
+            "3.14159",
+            "-3.14159",
+            "1.",
+            ".5",
+            "-.5",
+            "1e",
+            "1e+",
+            "e5",
+            "",
+            "-",
+            "+",
+            ".",
+            "1.2.3",
+            "1e5x",
+            "1,5",
+            "nan",
+            "inf",
+            "-inf",
+            "0x10",
+            "1e0005",
+            "1e-0005",
+            "00000000000000000001",
+            "4.94066e-324",
+            "1.79769e+308",
+            "2.5e-3",
         ] {
             check_float(s);
         }
@@ -388,7 +568,60 @@ mod tests {
         assert!(float_fast(b"1.").is_none(), "a bare trailing point is left to fast-float2");
     }
 
+    /// The line through the one-pass path (with its fallback) and through the field-by-field
+    /// parser alone.
+    fn both_paths(
+        line: &[u8],
+    ) -> (Result<(EventTable, LineKind), LineError>, Result<(EventTable, LineKind), LineError>) {
+        let mut a = EventTable::new();
+        let ra = parse_line(line, 7, EnergyUnit::MeV, &mut a).map(|k| (a, k));
+        let mut b = EventTable::new();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let rb =
+            if trim(line).is_empty() { Ok(LineKind::Empty) } else { parse_event(line, 7, EnergyUnit::MeV, &mut b) }
+                .map(|k| (b, k));
+        (ra, rb)
+    }
+
+    fn object() -> impl Strategy<Value = String> {
+        let kind = prop::sample::select(vec!["j", "b", "g", "e-", "e+", "m-", "m+", "mu-", "x", "a"]);
+        let num = prop_oneof![
+            (0.0f64..5e6).prop_map(|x| format!("{x:.5e}")),
+            (-5.0f64..5.0).prop_map(|x| format!("{x}")),
+            (0u32..100000).prop_map(|x| x.to_string()),
+            Just("nan".to_string()),
+            Just(" 12".to_string()),
+            Just("1.2345678901234567890123".to_string()),
+        ];
+        (kind, num.clone(), num.clone(), num.clone(), num)
+            .prop_map(|(k, e, pt, eta, phi)| format!("{k},{e},{pt},{eta},{phi}"))
+    }
+
     proptest! {
+        #[test]
+        fn one_pass_path_equals_the_field_parser(
+            id in prop_oneof![Just("17".to_string()), Just("-3".to_string()), Just("12345678901234567890".to_string()), Just(" 5".to_string())],
+            process in prop::sample::select(vec!["ttbar", "z jets", "", "p,q"]),
+            weight in prop_oneof![(0.0f64..10.0).prop_map(|x| format!("{x:e}")), Just("1".to_string()), Just("inf".to_string())],
+            met in prop_oneof![(0.0f64..1e6).prop_map(|x| format!("{x:.5e}")), Just("-1".to_string())],
+            objects in prop::collection::vec(object(), 0..5),
+            trailing in prop::sample::select(vec!["", ";", ";;", "\r", " "]),
+            cut in 0usize..400,
+        ) {
+            let mut line = format!("{id};{process};{weight};{met};0.5");
+            for o in &objects {
+                line.push(';');
+                line.push_str(o);
+            }
+            line.push_str(trailing);
+            let (a, b) = both_paths(line.as_bytes());
+            prop_assert_eq!(&a, &b, "line {:?}", line);
+            // Truncated lines too.
+            let short = &line.as_bytes()[..cut.min(line.len())];
+            let (a, b) = both_paths(short);
+            prop_assert_eq!(&a, &b, "line {:?}", String::from_utf8_lossy(short));
+        }
+
         #[test]
         fn fast_float_path_equals_the_general_parser(x in prop::num::f64::NORMAL | prop::num::f64::SUBNORMAL,
                                                       digits in 1usize..18, style in 0u8..3) {
