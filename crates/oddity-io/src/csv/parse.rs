@@ -568,11 +568,11 @@ mod tests {
         assert!(float_fast(b"1.").is_none(), "a bare trailing point is left to fast-float2");
     }
 
+    type Parsed = Result<(EventTable, LineKind), LineError>;
+
     /// The line through the one-pass path (with its fallback) and through the field-by-field
     /// parser alone.
-    fn both_paths(
-        line: &[u8],
-    ) -> (Result<(EventTable, LineKind), LineError>, Result<(EventTable, LineKind), LineError>) {
+    fn both_paths(line: &[u8]) -> (Parsed, Parsed) {
         let mut a = EventTable::new();
         let ra = parse_line(line, 7, EnergyUnit::MeV, &mut a).map(|k| (a, k));
         let mut b = EventTable::new();
