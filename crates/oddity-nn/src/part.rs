@@ -546,3 +546,24 @@ impl ParticleTransformer {
         z.apply(&self.out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The explicit attention that carries Oddity's dropout on CPU equals SDPA when (almost)
+    /// nothing is dropped: same scaling, bias and masking.
+    #[test]
+    fn explicit_attention_equals_sdpa() {
+        tch::manual_seed(4);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let attn = Attention::new(&vs.root(), 16, 2, Make { bias: true });
+        let x = Tensor::randn([3, 5, 16], (Kind::Float, Device::Cpu));
+        let mut bias = Tensor::randn([3, 2, 5, 5], (Kind::Float, Device::Cpu));
+        let _ = bias.narrow(3, 4, 1).fill_(MASKED);
+        let sdpa = attn.forward_t(&x, &x, &bias, 0.0, true);
+        let explicit = attn.forward_t(&x, &x, &bias, 1e-12, true);
+        let diff = (&sdpa - &explicit).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "max |SDPA - explicit| = {diff}");
+    }
+}

@@ -155,7 +155,7 @@ pub trait Representation: Send + Sync {
             a.shape.clear();
             a.shape.push(n);
             a.shape.extend_from_slice(&spec.shape);
-            // Zeroed below, chunk by chunk; `resize` only initialises storage that is new.
+            // Zeroed event by event in `encode_rows`; `resize` only initialises new storage.
             a.data.resize(n * spec.stride(), 0.0);
         }
         encode_rows(self, table, events, &specs, &mut batch.arrays, true);
