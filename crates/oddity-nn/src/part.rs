@@ -559,7 +559,7 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let attn = Attention::new(&vs.root(), 16, 2, Make { bias: true });
         let x = Tensor::randn([3, 5, 16], (Kind::Float, Device::Cpu));
-        let mut bias = Tensor::randn([3, 2, 5, 5], (Kind::Float, Device::Cpu));
+        let bias = Tensor::randn([3, 2, 5, 5], (Kind::Float, Device::Cpu));
         let _ = bias.narrow(3, 4, 1).fill_(MASKED);
         let sdpa = attn.forward_t(&x, &x, &bias, 0.0, true);
         let explicit = attn.forward_t(&x, &x, &bias, 1e-12, true);
