@@ -105,12 +105,21 @@ fn detect(
     let bkg =
         Scored { name: "background (test split)".into(), scores: test_scores, weights: outcome.test.weight.clone() };
     let mut scored_signals = Vec::new();
+    // Read and scored once; the report below gets both.
+    let mut signal_events = Vec::new();
+    let mut signal_scores = Vec::new();
     for (sample, path) in &signals {
         let events = input::read_table(path, input_args, global)?;
         let scores = outcome.run.score(&events)?;
         table.push(sample.name, &events, &scores);
-        let name = crate::cmd::report::sample_name(path).trim_end_matches("_chan3").to_owned();
-        scored_signals.push(Scored { name, scores, weights: events.weight.clone() });
+        let name = crate::cmd::report::sample_name(path);
+        scored_signals.push(Scored {
+            name: name.trim_end_matches("_chan3").to_owned(),
+            scores: scores.clone(),
+            weights: events.weight.clone(),
+        });
+        signal_events.push((name, events));
+        signal_scores.push(scores);
     }
     table.write(&out.join("scores.parquet"))?;
     let rows = evaluation::evaluate_signals(&bkg, &scored_signals, &oddity_eval::DARKMACHINES_WORKING_POINTS, 0)?;
@@ -140,5 +149,5 @@ fn detect(
         output: out.join("report"),
         input: input_args.clone(),
     };
-    crate::cmd::report::run(report, global)
+    crate::cmd::report::write(&report, &signal_events, Some(&signal_scores))
 }

@@ -57,20 +57,33 @@ struct RunSummary {
 }
 
 pub fn run(args: Args, global: Global) -> Result<()> {
+    let mut signals: Vec<(String, EventTable)> = Vec::new();
+    for f in &args.signal {
+        signals.push((sample_name(f), input::read_table(f, &args.input, global)?));
+    }
+    write(&args, &signals, None)
+}
+
+/// Writes the report of `args.runs` on `signals` (named events; `args.signal` is not read).
+/// `scores`, when given, are the signals' scores by the one run of `args.runs` (a caller that
+/// has just scored them, like the demo), so they are not computed again.
+pub fn write(args: &Args, signals: &[(String, EventTable)], scores: Option<&[Vec<f64>]>) -> Result<()> {
     for &eb in &args.eb {
         if !(eb > 0.0 && eb <= 1.0) {
             anyhow::bail!("--eb {eb}: background efficiencies must be in (0, 1]");
         }
     }
+    if let Some(s) = scores {
+        anyhow::ensure!(
+            args.runs.len() == 1 && s.len() == signals.len(),
+            "precomputed scores need exactly one run and one score list per signal"
+        );
+    }
     let out = &args.output;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut signals: Vec<(String, EventTable)> = Vec::new();
-    for f in &args.signal {
-        signals.push((sample_name(f), input::read_table(f, &args.input, global)?));
-    }
     let mut runs = Vec::new();
     for dir in &args.runs {
-        runs.push(summarise(dir, &signals, &args, out)?);
+        runs.push(summarise(dir, signals, scores, args, out)?);
     }
     let html = render(&runs, &args.eb)?;
     input::write_atomic(&out.join("report.html"), html.as_bytes())?;
@@ -98,7 +111,13 @@ pub fn sample_name(path: &Path) -> String {
     name
 }
 
-fn summarise(dir: &Path, signals: &[(String, EventTable)], args: &Args, out: &Path) -> Result<RunSummary> {
+fn summarise(
+    dir: &Path,
+    signals: &[(String, EventTable)],
+    scores: Option<&[Vec<f64>]>,
+    args: &Args,
+    out: &Path,
+) -> Result<RunSummary> {
     let name = dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string());
     let trained =
         TrainedRun::load(dir, args.device.as_deref()).with_context(|| format!("loading the run {}", dir.display()))?;
@@ -112,8 +131,11 @@ fn summarise(dir: &Path, signals: &[(String, EventTable)], args: &Args, out: &Pa
     let background = Scored::merged("background (test split)", read_scores(&test_scores)?);
     let processes = read_scores_by(&test_scores, "process")?;
     let mut scored = Vec::new();
-    for (sname, table) in signals {
-        let scores = trained.score(table)?;
+    for (k, (sname, table)) in signals.iter().enumerate() {
+        let scores = match scores {
+            Some(s) => s[k].clone(),
+            None => trained.score(table)?,
+        };
         let mut st = ScoreTable::default();
         st.push(sname, table, &scores);
         st.write(&out.join("scores").join(&name).join(format!("{sname}.parquet")))?;
