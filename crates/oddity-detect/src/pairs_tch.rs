@@ -257,21 +257,14 @@ mod tests {
                 if token_met {
                     let (sin, cos) = event.met_phi.sin_cos();
                     let met = event.met;
-                    tokens.push(oddity_repr::token::Token {
-                        code: 8,
-                        e: met,
-                        px: met * cos,
-                        py: met * sin,
-                        pz: 0.0,
-                        eta: 0.0,
-                    });
+                    tokens.push(oddity_repr::token::Token::new(8, met, met * cos, met * sin, 0.0, 0.0));
                 }
                 for (t, tok) in tokens.iter().enumerate() {
                     let row = &mut x[(i * p + t) * w..(i * p + t + 1) * w];
                     let eta = if tok.code == 8 { 0.0 } else { tok.eta };
                     row[..4].copy_from_slice(&[
                         oddity_repr::ln_gev(tok.e),
-                        oddity_repr::ln_gev(tok.pt()),
+                        oddity_repr::ln_gev(tok.pt),
                         eta,
                         tok.py.atan2(tok.px),
                     ]);

@@ -176,6 +176,9 @@ pub struct Scratch {
 /// balance two to many cores.
 const CHUNK: usize = 256;
 
+/// The most arrays a layout has (particles: x, mask, p4, aux, pairs).
+const MAX_ARRAYS: usize = 8;
+
 /// Encodes the events `events` of `table` into `arrays` (laid out as `specs`, sized for
 /// `events.len()` events) in parallel chunks of [`CHUNK`] events; with `zero`, each event's
 /// rows are zeroed first.
@@ -200,21 +203,24 @@ fn encode_rows<R: Representation + ?Sized>(
         }
     }
     let n = events.len();
-    per_chunk.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (c, mut slices)| {
+    assert!(specs.len() <= MAX_ARRAYS, "a layout has at most {MAX_ARRAYS} arrays");
+    per_chunk.into_par_iter().enumerate().for_each_init(Scratch::default, |scratch, (c, slices)| {
         let start = c * CHUNK;
         let end = (start + CHUNK).min(n);
+        // Each array's chunk cut into per-event rows; an event takes the next row of each.
+        let mut row_iters: Vec<std::slice::ChunksMut<'_, f32>> =
+            slices.into_iter().zip(&strides).map(|(slice, &s)| slice.chunks_mut(s)).collect();
+        let mut rows: [&mut [f32]; MAX_ARRAYS] = Default::default();
+        let rows = &mut rows[..row_iters.len()];
         for i in start..end {
-            let off = i - start;
-            // One small vector of row pointers per event; the rows themselves are views.
-            let mut rows: Vec<&mut [f32]> =
-                slices.iter_mut().zip(&strides).map(|(slice, &s)| &mut slice[off * s..(off + 1) * s]).collect();
-            if zero {
-                // Row by row, right before the encoder writes it (still in L1).
-                for row in &mut rows {
+            for (row, it) in rows.iter_mut().zip(&mut row_iters) {
+                *row = it.next().expect("one row per event in every array");
+                if zero {
+                    // Right before the encoder writes it (still in L1).
                     row.fill(0.0);
                 }
             }
-            repr.encode_event(table, events.start + i, scratch, &mut rows);
+            repr.encode_event(table, events.start + i, scratch, rows);
         }
     });
 }

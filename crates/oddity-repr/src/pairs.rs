@@ -59,9 +59,9 @@ pub struct PairConfig {
 /// (ln kT, ln z, ln Δ, ln m²).
 pub fn pair_logs(a: &Token, b: &Token, use_eta: bool) -> [f64; 4] {
     let (ya, yb) = if use_eta { (a.eta, b.eta) } else { (weaver_rapidity(a), weaver_rapidity(b)) };
-    let dphi = wrap_phi(a.py.atan2(a.px) - b.py.atan2(b.px));
+    let dphi = wrap_phi(a.phi - b.phi);
     let delta = ((ya - yb).powi(2) + dphi * dphi).sqrt();
-    let (pta, ptb) = (a.pt(), b.pt());
+    let (pta, ptb) = (a.pt, b.pt);
     let ptmin = pta.min(ptb);
     let kt = ptmin * delta;
     let z = ptmin / (pta + ptb).max(EPS);
@@ -93,12 +93,11 @@ pub struct PairKin {
 
 impl PairKin {
     fn new(t: &Token, use_eta: bool) -> Self {
-        let pt = t.pt();
         Self {
             y: if use_eta { t.eta } else { weaver_rapidity(t) },
-            phi: t.py.atan2(t.px),
-            pt,
-            ln_pt: pt.ln(),
+            phi: t.phi,
+            pt: t.pt,
+            ln_pt: t.pt.ln(),
             e: t.e,
             px: t.px,
             py: t.py,
@@ -218,7 +217,7 @@ mod tests {
     use super::*;
 
     fn tok(e: f64, pt: f64, eta: f64, phi: f64) -> Token {
-        Token { code: 1, e, px: pt * phi.cos(), py: pt * phi.sin(), pz: pt * eta.sinh(), eta }
+        Token::new(1, e, pt * phi.cos(), pt * phi.sin(), pt * eta.sinh(), eta)
     }
 
     #[test]

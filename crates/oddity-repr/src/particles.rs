@@ -155,14 +155,7 @@ impl Representation for ParticleSet {
         }
         if token_met {
             let (sin, cos) = event.met_phi.sin_cos();
-            tokens.push(Token {
-                code: MET_CODE,
-                e: event.met,
-                px: event.met * cos,
-                py: event.met * sin,
-                pz: 0.0,
-                eta: 0.0,
-            });
+            tokens.push(Token::new(MET_CODE, event.met, event.met * cos, event.met * sin, 0.0, 0.0));
         }
         let width = self.token_width();
         let (x, rest) = out.split_at_mut(1);
@@ -173,9 +166,12 @@ impl Representation for ParticleSet {
                 let ln_met = ln_gev(event.met) as f32;
                 row[..4].copy_from_slice(&[ln_met, ln_met, 0.0, event.met_phi as f32]);
             } else {
-                let pt = tok.pt();
-                let phi = tok.py.atan2(tok.px);
-                row[..4].copy_from_slice(&[ln_gev(tok.e) as f32, ln_gev(pt) as f32, tok.eta as f32, phi as f32]);
+                row[..4].copy_from_slice(&[
+                    ln_gev(tok.e) as f32,
+                    ln_gev(tok.pt) as f32,
+                    tok.eta as f32,
+                    tok.phi as f32,
+                ]);
             }
             row[CONTINUOUS + usize::from(tok.code)] = 1.0;
         }

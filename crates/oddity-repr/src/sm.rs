@@ -102,7 +102,7 @@ pub fn sm_value(a: &Token, b: &Token, mode: SmMode) -> f64 {
     match mode {
         SmMode::Binary => 1.0,
         SmMode::Running => {
-            let q = (0.5 * (a.pt() + b.pt())).max(1.0);
+            let q = (0.5 * (a.pt + b.pt)).max(1.0);
             match v {
                 Vertex::Qcd => g_s(q),
                 Vertex::LightQuarkPhoton => g_e(q) / 2.0,
@@ -166,7 +166,7 @@ mod tests {
     }
 
     fn tok(code: u8, pt: f64) -> Token {
-        Token { code, e: pt, px: pt, py: 0.0, pz: 0.0, eta: 0.0 }
+        Token::new(code, pt, pt, 0.0, 0.0, 0.0)
     }
 
     #[test]

@@ -7,8 +7,9 @@ pub const MET_CODE: u8 = 8;
 
 /// One token of the particle set, as the pair features and the SM channel see it.
 ///
-/// Units: GeV for `e`, `px`, `py`, `pz`; `eta` is the pseudorapidity as read (0 for the MET
-/// token), used only where the spec asks for η instead of rapidity.
+/// Units: GeV for `e`, `px`, `py`, `pz`, `pt`; `eta` is the pseudorapidity as read (0 for the
+/// MET token), used only where the spec asks for η instead of rapidity; `phi` = atan2(p_y, p_x)
+/// in [−π, π].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Token {
     /// Object code 1-7 (physics-spec §1), or [`MET_CODE`].
@@ -18,12 +19,25 @@ pub struct Token {
     pub py: f64,
     pub pz: f64,
     pub eta: f64,
+    /// Transverse momentum, GeV.
+    pub pt: f64,
+    /// Azimuth atan2(p_y, p_x), rad.
+    pub phi: f64,
 }
 
 impl Token {
-    /// Transverse momentum sqrt(p_x² + p_y²), GeV.
-    pub fn pt(&self) -> f64 {
-        self.px.hypot(self.py)
+    /// A token from its four-vector (GeV), with p_T = hypot(p_x, p_y) and φ = atan2(p_y, p_x).
+    pub fn new(code: u8, e: f64, px: f64, py: f64, pz: f64, eta: f64) -> Self {
+        Self { code, e, px, py, pz, eta, pt: px.hypot(py), phi: py.atan2(px) }
+    }
+
+    /// A token from an object's (E, p_T, η, φ) as read: p_T and φ are taken as they are
+    /// rather than recomputed from p_x, p_y (equal to rounding, and two libm calls less per
+    /// object); φ outside [−π, π] (the reader keeps values within 1e-6 rad beyond ±π) is
+    /// mapped in as atan2 would.
+    fn from_object(code: u8, p: oddity_core::fourvec::FourMomentum, pt: f64, eta: f64, phi: f64) -> Self {
+        let phi = if phi.abs() <= std::f64::consts::PI { phi } else { p.py.atan2(p.px) };
+        Self { code, e: p.e, px: p.px, py: p.py, pz: p.pz, eta, pt, phi }
     }
 }
 
@@ -46,6 +60,6 @@ pub fn event_tokens(event: &Event<'_>, max: usize, order: &mut Vec<usize>, token
     for &i in order.iter().take(max) {
         let o = event.objects.get(i);
         let p = o.p4();
-        tokens.push(Token { code: o.kind.code(), e: p.e, px: p.px, py: p.py, pz: p.pz, eta: o.eta });
+        tokens.push(Token::from_object(o.kind.code(), p, o.pt, o.eta, o.phi));
     }
 }
