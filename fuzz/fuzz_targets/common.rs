@@ -2,16 +2,12 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::LazyLock;
 
 use oddity_core::EventTable;
 use oddity_io::{CsvReader, EventSource, IoError, ReadOptions, ReadReport};
 
-/// `ODDITY_FUZZ_CHECK_PHI=1`: also check that every φ (MET and objects) read lies within
-/// [−π − 1e-6, π + 1e-6] (physics-spec §1: wrapped into [−π, π), values up to π + 1e-6 kept).
-/// Off by default because of a known finding (fuzz/README.md, finding 3).
-static CHECK_PHI: LazyLock<bool> = LazyLock::new(|| std::env::var_os("ODDITY_FUZZ_CHECK_PHI").is_some());
-
+/// Every φ (MET and objects) read lies within [−π − 1e-6, π + 1e-6] (physics-spec §1: wrapped
+/// into [−π, π), values up to π + 1e-6 kept; finding 3 in fuzz/README.md, fixed).
 fn check_phi(t: &EventTable) {
     let lim = std::f64::consts::PI + 1e-6;
     for (what, col) in [("MET phi", &t.met_phi), ("object phi", &t.phi)] {
@@ -80,9 +76,7 @@ pub fn read_all(data: &[u8], options: ReadOptions, step: usize, max_batch: usize
             events += batch.len() as u64;
             let checked = EventTable::from_columns(batch.clone());
             assert!(checked.is_ok(), "batch violates table invariants: {checked:?}");
-            if *CHECK_PHI {
-                check_phi(&batch);
-            }
+            check_phi(&batch);
             out.extend(rows(&batch));
             rejected.extend(reader.take_rejects().into_iter().map(|r| r.error.line));
         }

@@ -32,10 +32,24 @@ pub(super) enum Message {
     End,
 }
 
-/// The consumer's end of the read-ahead thread.
+/// The consumer's end of the read-ahead thread. Dropping it stops the thread and waits for
+/// it, so no thread outlives its reader (a read in progress is finished first; on a pipe
+/// that never delivers, that wait is as long as the read).
 pub(super) struct Chunks {
-    rx: Receiver<Message>,
-    free: Sender<Vec<u8>>,
+    rx: Option<Receiver<Message>>,
+    free: Option<Sender<Vec<u8>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Chunks {
+    fn drop(&mut self) {
+        // With our ends closed, the thread's next `send` fails and it returns.
+        self.rx = None;
+        self.free = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Chunks {
@@ -50,19 +64,21 @@ impl Chunks {
         let (free, free_rx) = channel();
         let mut worker =
             Worker { input, input_bytes, chunk: chunk_bytes.max(1), max_line_bytes, eof: false, tx, free: free_rx };
-        std::thread::Builder::new().name("oddity-csv-read".into()).spawn(move || worker.run())?;
-        Ok(Self { rx, free })
+        let thread = std::thread::Builder::new().name("oddity-csv-read".into()).spawn(move || worker.run())?;
+        Ok(Self { rx: Some(rx), free: Some(free), thread: Some(thread) })
     }
 
     /// The next message; `None` when the thread stopped without saying why (it panicked).
     pub fn next(&self) -> Option<Message> {
-        self.rx.recv().ok()
+        self.rx.as_ref()?.recv().ok()
     }
 
     /// Hands a chunk's buffer back for reuse.
     pub fn recycle(&self, buf: Vec<u8>) {
         // The thread may have stopped already; the buffer is then simply dropped.
-        let _ = self.free.send(buf);
+        if let Some(free) = &self.free {
+            let _ = free.send(buf);
+        }
     }
 }
 
