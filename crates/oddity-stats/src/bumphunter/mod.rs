@@ -24,7 +24,7 @@ mod scan2d;
 
 use serde::{Deserialize, Serialize};
 
-pub use inject::{Injection, InjectionConfig, InjectionStep, StrengthScale};
+pub use inject::{Injection, InjectionConfig, InjectionStep, StopReason, StrengthScale};
 pub use pvalue::{GlobalP, local_p, z_from_p};
 pub use scan1d::{BumpHunter1D, Hunt1D, Scan1D, Window1D};
 pub use scan2d::{BumpHunter2D, Hunt2D, Scan2D, Window2D};
