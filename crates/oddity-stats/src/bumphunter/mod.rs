@@ -21,6 +21,7 @@ mod inject;
 mod pvalue;
 mod scan1d;
 mod scan2d;
+mod table;
 
 use serde::{Deserialize, Serialize};
 
