@@ -271,8 +271,8 @@ pub enum CombineMode {
 }
 
 impl CombineMode {
-    /// Every mode, in the order of the paper.
-    pub const ALL: [CombineMode; 4] = [CombineMode::And, CombineMode::Or, CombineMode::Prod, CombineMode::Avg];
+    /// Every mode, in the order of physics-spec §7.8.
+    pub const ALL: [CombineMode; 4] = [CombineMode::And, CombineMode::Or, CombineMode::Avg, CombineMode::Prod];
 
     /// The lower-case name used in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -525,6 +525,6 @@ mod tests {
         }
         assert_eq!("AVG".parse::<CombineMode>().unwrap(), CombineMode::Avg);
         let err = "mean".parse::<CombineMode>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown combination mode 'mean', expected one of and, or, prod, avg");
+        assert_eq!(err.to_string(), "unknown combination mode 'mean', expected one of and, or, avg, prod");
     }
 }

@@ -65,7 +65,7 @@ pub enum EvalError {
     #[error("stored calibration: {field} is {stored} but the stored calibration set gives {recomputed}")]
     CalibrationMismatch { field: &'static str, stored: f64, recomputed: f64 },
     /// A combination mode name that is not one of the four.
-    #[error("unknown combination mode '{given}', expected one of and, or, prod, avg")]
+    #[error("unknown combination mode '{given}', expected one of and, or, avg, prod")]
     UnknownCombineMode { given: String },
     /// An error in one member of a combination or ensemble (0-based index).
     #[error("member {member}: {source}")]
