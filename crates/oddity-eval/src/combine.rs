@@ -38,8 +38,9 @@
 //! sum and are left out of the calibration set (also out of s_min, s_max and σ).
 //!
 //! Evaluating M events costs O(log N) each (binary search in the sorted calibration scores,
-//! with suffix sums of the weights precomputed), O((N + M) log N) with the O(N log N) sort,
-//! and runs in parallel (rayon) for large M.
+//! with suffix sums of the weights precomputed), O((N + M) log N) with the O(N log N) sort;
+//! batches run in parallel (rayon) and the searches of 32 events advance in lockstep, so
+//! their cache misses overlap.
 //!
 //! # Combination
 //!
@@ -62,6 +63,9 @@ use serde::{Deserialize, Serialize};
 /// Events per rayon task when evaluating many events.
 const MIN_EVENTS_PER_TASK: usize = 1 << 14;
 
+/// Events whose binary searches advance in lockstep (see [`Calibration::u_into`]).
+const LANES: usize = 32;
+
 /// The background calibration of one member's score (see the [module docs](self)).
 ///
 /// Serialised as [`CalibrationFile`]; deserialising validates it again.
@@ -73,6 +77,7 @@ pub struct Calibration {
     /// Their weights (`None`: all 1), in the order of `scores`.
     weights: Option<Vec<f64>>,
     /// `above[k]` = Σ of the weights of `scores[k..]`; one more entry, 0, at the end.
+    /// Without weights it is N − k exactly (sums of ones), which is used instead.
     above: Vec<f64>,
     /// Weight given to the evaluated event, Σw²/Σw (1 without weights).
     own_weight: f64,
@@ -201,12 +206,45 @@ impl Calibration {
         if score.is_nan() {
             return f64::NAN;
         }
+        self.efficiency_at(score, self.scores.partition_point(|&t| t < score))
+    }
+
+    /// ε of a non-NaN `score` whose first calibration score ≥ it is `scores[k]` (k = N: none).
+    #[inline]
+    fn efficiency_at(&self, score: f64, k: usize) -> f64 {
+        let n = self.scores.len();
         let denominator = self.own_weight + self.above[0];
-        let k = self.scores.partition_point(|&t| t < score);
-        if k == self.scores.len() {
+        if k == n {
             self.own_weight * (-(score - self.max_score()) / self.sigma).exp() / denominator
         } else {
-            (self.own_weight + self.above[k]) / denominator
+            let above = if self.weights.is_some() { self.above[k] } else { (n - k) as f64 };
+            (self.own_weight + above) / denominator
+        }
+    }
+
+    /// Writes u of every (non-NaN) score of `scores` to `out`, same length.
+    ///
+    /// The binary searches of [`LANES`] events advance in lockstep, branch-free: the loads of
+    /// one step are independent, so the memory latency of a calibration set larger than the
+    /// caches overlap instead of adding up (about 2× less CPU time than one search after the
+    /// other at N = 10⁶ on the benchmark machine). Same result as [`Self::u`].
+    fn u_into(&self, scores: &[f64], out: &mut [f64]) {
+        for (queries, out) in scores.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            let mut base = [0usize; LANES];
+            // Invariant: the first score ≥ q lies in [base, base + len]; len shrinks the same
+            // way for every lane.
+            let mut len = self.scores.len();
+            while len > 1 {
+                let half = len / 2;
+                for (b, &q) in base.iter_mut().zip(queries) {
+                    *b = if self.scores[*b + half] < q { *b + half } else { *b };
+                }
+                len -= half;
+            }
+            for ((o, &q), &b) in out.iter_mut().zip(queries).zip(&base) {
+                let k = b + usize::from(self.scores[b] < q);
+                *o = 1.0 - self.efficiency_at(q, k);
+            }
         }
     }
 
@@ -219,7 +257,11 @@ impl Calibration {
     /// (the first one is named).
     pub fn u_values(&self, scores: &[f64]) -> Result<Vec<f64>, EvalError> {
         check_not_nan(scores)?;
-        Ok(scores.par_iter().with_min_len(MIN_EVENTS_PER_TASK).map(|&s| self.u(s)).collect())
+        let mut out = vec![0.0; scores.len()];
+        out.par_chunks_mut(MIN_EVENTS_PER_TASK)
+            .zip(scores.par_chunks(MIN_EVENTS_PER_TASK))
+            .for_each(|(out, scores)| self.u_into(scores, out));
+        Ok(out)
     }
 }
 
@@ -364,19 +406,17 @@ impl Combination {
         if scores.len() != self.members.len() {
             return Err(EvalError::MemberCount { expected: self.members.len(), got: scores.len() });
         }
-        let events = scores[0].len();
-        Ok((0..events)
-            .into_par_iter()
-            .with_min_len(MIN_EVENTS_PER_TASK)
-            .map(|e| {
-                let acc = self
-                    .members
-                    .iter()
-                    .zip(scores)
-                    .fold(self.mode.identity(), |acc, (c, s)| self.mode.fold(acc, c.u(s[e])));
-                self.mode.finish(acc, self.members.len())
-            })
-            .collect())
+        let mut out = vec![self.mode.identity(); scores[0].len()];
+        out.par_chunks_mut(MIN_EVENTS_PER_TASK).enumerate().for_each(|(chunk, out)| {
+            let events = chunk * MIN_EVENTS_PER_TASK..chunk * MIN_EVENTS_PER_TASK + out.len();
+            let mut u = vec![0.0; out.len()];
+            for (calibration, member) in self.members.iter().zip(scores) {
+                calibration.u_into(&member[events.clone()], &mut u);
+                out.iter_mut().zip(&u).for_each(|(acc, &u)| *acc = self.mode.fold(*acc, u));
+            }
+            out.iter_mut().for_each(|acc| *acc = self.mode.finish(*acc, self.members.len()));
+        });
+        Ok(out)
     }
 }
 
@@ -434,6 +474,21 @@ mod tests {
         assert_eq!(c.u(f64::NEG_INFINITY), 0.0);
         assert_eq!(c.u(f64::INFINITY), 1.0);
         assert!(c.u(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn lockstep_search_equals_one_search_per_event() {
+        // Heavy ties, queries on, between and beyond the scores, a partial last group of lanes,
+        // set sizes around powers of two.
+        for n in [3, 16, 17, 1000, 1024, 1025] {
+            let set: Vec<f64> = (0..n).map(|k| f64::from((k * 7919) % n / 2)).collect();
+            let c = calibration(&set);
+            let queries: Vec<f64> = (-10..=n).map(|k| f64::from(k) * 0.35).collect();
+            let mut u = vec![0.0; queries.len()];
+            c.u_into(&queries, &mut u);
+            let one_by_one: Vec<f64> = queries.iter().map(|&q| c.u(q)).collect();
+            assert_eq!(u, one_by_one, "N = {n}");
+        }
     }
 
     #[test]
