@@ -5,7 +5,8 @@
 # bench`, np.searchsorted) on the same inputs in the same run; the combined scores are
 # compared, the events/s and the ratio Oddity/NumPy printed per mode. Raw output and the
 # input files (about 0.5 GB, deleted at the end unless KEEP=1) go to bench/out/. NumPy runs
-# each mode PY_REPEAT times (default 1: it needs tens of seconds per mode at this size).
+# each mode PY_REPEAT times (default 1: it needs tens of seconds per mode at this size). Both
+# processes' CPU times are printed too (on a loaded machine they matter more than wall time).
 #
 #   bench/combine.sh                                 # 10 M events, 3 repetitions, all cores
 #   EVENTS=1000000 CALIBRATION=100000 REPEAT=5 PY_REPEAT=3 bench/combine.sh
@@ -43,10 +44,12 @@ cargo build --release -p oddity-eval --example combine_throughput
   echo "rustc: $(rustc --version)"
   echo "python: $("$PYTHON" -c 'import sys, numpy; print(sys.version.split()[0], "numpy", numpy.__version__)')"
   echo "command: target/release/examples/combine_throughput --events $EVENTS --calibration $CALIBRATION --repeat $REPEAT --write $DATA"
-  ./target/release/examples/combine_throughput --events "$EVENTS" --calibration "$CALIBRATION" --repeat "$REPEAT" \
+  /usr/bin/time -f "oddity process: %e s wall, %U s user, %S s sys (generation and writing included)" \
+    ./target/release/examples/combine_throughput --events "$EVENTS" --calibration "$CALIBRATION" --repeat "$REPEAT" \
     --write "$DATA"
   echo "command: $PYTHON tools/reference/combine_reference.py bench $DATA --repeat $PY_REPEAT"
-  "$PYTHON" tools/reference/combine_reference.py bench "$DATA" --repeat "$PY_REPEAT"
+  /usr/bin/time -f "numpy process: %e s wall, %U s user, %S s sys (reading included)" \
+    "$PYTHON" tools/reference/combine_reference.py bench "$DATA" --repeat "$PY_REPEAT"
 } 2>&1 | tee "$LOG"
 
 echo "== ratio Oddity / NumPy (best events/s)" | tee -a "$LOG"

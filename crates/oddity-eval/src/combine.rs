@@ -10,8 +10,9 @@
 //! ε(s) = (1 + #{b ∈ B: s_b ≥ s}) / (N + 1) ∈ (0, 1]
 //!
 //! (the conformal p-value: the fraction of background at least as anomalous, counting the
-//! evaluated event itself) and the calibrated score u(s) = 1 − ε(s) ∈ [0, 1), higher = more
-//! anomalous and uniform on background. Edges:
+//! evaluated event itself) and the calibrated score u(s) = 1 − ε(s) ∈ [0, 1], higher = more
+//! anomalous and uniform on background (u = 1 only for s = +inf or where f64 rounds, below).
+//! Edges:
 //!
 //! - **below the range**, s ≤ s_min (smallest calibration score): every calibration event
 //!   counts, ε = 1 and u = 0, its minimum;
