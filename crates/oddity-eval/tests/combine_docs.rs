@@ -1,7 +1,7 @@
 //! The example of `docs/combine.md` loads and combines as the text says.
 #![allow(clippy::unwrap_used)]
 
-use oddity_eval::{CombineMode, Combination};
+use oddity_eval::{Combination, CombineMode};
 
 /// The first ```json block of the document.
 fn json_block(doc: &str) -> &str {
