@@ -49,6 +49,40 @@ pub enum EvalError {
     /// A malformed table: names the file, the 1-based line and the field.
     #[error("{file} line {line}, field {field}: {message}")]
     Parse { file: String, line: usize, field: String, message: String },
+    /// A NaN or infinite score in a calibration set.
+    #[error("calibration score of event {index} is {value}; calibration scores must be finite")]
+    CalibrationScore { index: usize, value: f64 },
+    /// A calibration set without events of positive weight.
+    #[error("the calibration set has no event of positive weight ({events} events given)")]
+    EmptyCalibration { events: usize },
+    /// A calibration set whose standard deviation cannot scale the tail.
+    #[error(
+        "the {events} calibration scores (from {min} to {max}) have standard deviation {sigma}: the tail beyond \
+         the largest score needs a finite, positive spread"
+    )]
+    CalibrationSpread { events: usize, min: f64, max: f64, sigma: f64 },
+    /// A stored calibration whose summary does not match its calibration set.
+    #[error("stored calibration: {field} is {stored} but the stored calibration set gives {recomputed}")]
+    CalibrationMismatch { field: &'static str, stored: f64, recomputed: f64 },
+    /// A combination mode name that is not one of the four.
+    #[error("unknown combination mode '{given}', expected one of and, or, avg, prod")]
+    UnknownCombineMode { given: String },
+    /// An error in one member of a combination or ensemble (0-based index).
+    #[error("member {member}: {source}")]
+    Member {
+        member: usize,
+        #[source]
+        source: Box<EvalError>,
+    },
+    /// A number of score columns other than the number of calibrated members.
+    #[error("the combination has {expected} members but {got} score columns were given")]
+    MemberCount { expected: usize, got: usize },
+    /// Members with different numbers of events.
+    #[error("member {member} has {len} scores but member 0 has {expected}")]
+    MemberLength { member: usize, len: usize, expected: usize },
+    /// A combination or ensemble without members.
+    #[error("the {what} needs at least one member")]
+    NoMembers { what: &'static str },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -56,4 +90,11 @@ pub enum EvalError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl EvalError {
+    /// Wraps the error with the index of the member it comes from.
+    pub(crate) fn in_member(self, member: usize) -> Self {
+        EvalError::Member { member, source: Box::new(self) }
+    }
 }

@@ -15,6 +15,12 @@
 //!   (shortest round-trip decimals, as Python's `repr`), also as Markdown (§8.5).
 //! - [`mod@bootstrap`]: seeded Poisson(1) bootstrap uncertainties of the AUC and eS(eB)
 //!   ([`fn@bootstrap`], [`BootstrapConfig`]).
+//! - [`combine`]: score combination (physics-spec §7.8): a [`Calibration`] per member maps its
+//!   score to a background efficiency ε on held-out background (with an exponential tail
+//!   beyond the largest calibration score) and u = 1 − ε; a [`Combination`] joins the members'
+//!   u per event as AND (min), OR (max), AVG (mean) or PROD (product) ([`CombineMode`]);
+//!   [`mean_scores`] averages the runs of an ensemble first. Both are serde types, stored with
+//!   the combined scores and applied to new events later.
 //!
 //! A typical evaluation:
 //!
@@ -37,6 +43,7 @@
 //! ```
 
 pub mod bootstrap;
+pub mod combine;
 mod error;
 mod format;
 mod roc;
@@ -45,6 +52,7 @@ pub mod ti;
 mod working_point;
 
 pub use bootstrap::{BootstrapConfig, BootstrapResult, Uncertainty, bootstrap};
+pub use combine::{Calibration, Combination, CombineMode, mean_scores};
 pub use error::{Class, EvalError};
 pub use format::format_float;
 pub use roc::{Roc, ScoredSample};
