@@ -18,6 +18,7 @@
 
 mod engine;
 mod inject;
+mod poisson;
 mod pvalue;
 mod scan1d;
 mod scan2d;

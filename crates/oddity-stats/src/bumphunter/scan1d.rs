@@ -162,7 +162,7 @@ impl BumpHunter1D {
         let plan = self.plan(bkg)?;
         check_counts("data", data, bkg.len(), |i| i.to_string())?;
         let scan = self.scan_planned(&plan, data, bkg);
-        let t_pseudo = plan.engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0)?;
+        let t_pseudo = plan.engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0, Some(scan.t))?;
         let global = GlobalP::new(scan.t, &t_pseudo);
         Ok(Hunt1D { scan, global, t_pseudo, seed: self.seed })
     }
