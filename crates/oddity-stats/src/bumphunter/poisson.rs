@@ -114,7 +114,10 @@ impl BinSampler {
                 // u < 1, so j < G; F(guide[j + 1]) > u (or it is the last entry, F = 1).
                 let j = (u * (guide.len() - 1) as f64) as usize;
                 let (first, last) = (guide[j] as usize, guide[j + 1] as usize);
-                let i = first + cdf[first..last].partition_point(|&f| f <= u);
+                // Most buckets hold at most one boundary: one step without a branch, then
+                // bisection over the rest of the (tail) buckets that hold more.
+                let i = first + usize::from(cdf[first] <= u);
+                let i = if last - first <= 1 { i } else { i + cdf[i..last].partition_point(|&f| f <= u) };
                 lo + i as f64
             }
             Self::Rejection(p) => p.sample(rng),

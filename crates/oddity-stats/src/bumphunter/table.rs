@@ -99,40 +99,33 @@ struct Span {
 /// Levels of t = −ln p for the candidate filter of [`PTables::min_window`]: level j holds
 /// the counts with p < e^{−LEVELS[j]} (level 0: every active count, p < 1).
 const LEVELS: [f64; 15] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 14.0, 17.0, 20.0];
+/// The level the filter starts from (t ≥ 3, p < 0.05).
+const START_LEVEL: usize = 3;
 
 /// The count thresholds of one window's levels, in x = n (excess) or x = −n (deficit), so
 /// that p falls as x grows: level j is reached when x ≥ `thr[j]`. Counts with x > `end` are
 /// past the table (evaluated directly) and have no known level.
-#[derive(Debug, Clone, Copy)]
-struct Levels {
-    thr: [f64; LEVELS.len()],
-    end: f64,
-}
-
-impl Levels {
-    /// The levels of a column of p-values starting at count `lo`.
-    fn new(lo: f64, p: &[f64], mode: Mode) -> Self {
-        if p.is_empty() {
-            return Self { thr: [f64::INFINITY; LEVELS.len()], end: f64::INFINITY };
-        }
-        let last = lo + (p.len() - 1) as f64;
-        let thr = LEVELS.map(|t| {
-            let level = (-t).exp();
-            // The p-values fall with n in excess mode and rise with n in deficit mode.
-            match mode {
-                Mode::Excess => p.iter().position(|&p| p < level).map_or(last + 1.0, |i| lo + i as f64),
-                Mode::Deficit => match p.iter().take_while(|&&p| p < level).count() {
-                    0 => -lo + 1.0,
-                    c => -(lo + (c - 1) as f64),
-                },
-            }
-        });
-        let end = match mode {
-            Mode::Excess => last,
-            Mode::Deficit => -lo,
-        };
-        Self { thr, end }
+fn levels(lo: f64, p: &[f64], mode: Mode) -> ([f64; LEVELS.len()], f64) {
+    if p.is_empty() {
+        return ([f64::INFINITY; LEVELS.len()], f64::INFINITY);
     }
+    let last = lo + (p.len() - 1) as f64;
+    let thr = LEVELS.map(|t| {
+        let level = (-t).exp();
+        // The p-values fall with n in excess mode and rise with n in deficit mode.
+        match mode {
+            Mode::Excess => p.iter().position(|&p| p < level).map_or(last + 1.0, |i| lo + i as f64),
+            Mode::Deficit => match p.iter().take_while(|&&p| p < level).count() {
+                0 => -lo + 1.0,
+                c => -(lo + (c - 1) as f64),
+            },
+        }
+    });
+    let end = match mode {
+        Mode::Excess => last,
+        Mode::Deficit => -lo,
+    };
+    (thr, end)
 }
 
 /// The tabulated local p-values of every window of a scan, one column per window in one
@@ -142,7 +135,10 @@ impl Levels {
 pub(crate) struct PTables {
     mode: Mode,
     spans: Vec<Span>,
-    levels: Vec<Levels>,
+    /// Level thresholds, level-major: `thr[j * windows + w]` (see [`levels`]).
+    thr: Vec<f64>,
+    /// Per window: the last x in the table.
+    end: Vec<f64>,
     values: Vec<f64>,
 }
 
@@ -151,18 +147,25 @@ impl PTables {
     pub fn new(b: &[f64], mode: Mode) -> Self {
         let columns: Vec<_> = b.par_iter().map(|&b| column(b, mode)).collect();
         let mut values = Vec::with_capacity(columns.iter().map(|c| c.1.len() + 2).sum());
-        let (spans, levels) = columns
+        let (mut thr, mut end) = (vec![0.0; LEVELS.len() * b.len()], Vec::with_capacity(b.len()));
+        let spans = columns
             .into_iter()
             .zip(b)
-            .map(|((lo, p, [below, above]), &b)| {
+            .enumerate()
+            .map(|(w, ((lo, p, [below, above]), &b))| {
+                let (t, e) = levels(lo, &p, mode);
+                for (j, t) in t.into_iter().enumerate() {
+                    thr[j * end.capacity() + w] = t;
+                }
+                end.push(e);
                 let start = values.len();
                 values.push(below);
                 values.extend_from_slice(&p);
                 values.push(above);
-                (Span { lo, last: (p.len() + 1) as f64, start, b }, Levels::new(lo, &p, mode))
+                Span { lo, last: (p.len() + 1) as f64, start, b }
             })
-            .unzip();
-        Self { mode, spans, levels, values }
+            .collect();
+        Self { mode, spans, thr, end, values }
     }
 
     /// The local p-value of window `w` for an integer count `n`.
@@ -184,29 +187,11 @@ impl PTables {
     /// at a higher level has a smaller p than every window at a lower one. A count past its
     /// table (rare) switches to looking up every window.
     pub fn min_window(&self, count: impl Fn(usize) -> f64, cands: &mut Vec<(usize, f64)>) -> Option<(usize, f64)> {
-        let sign = if self.mode == Mode::Excess { 1.0 } else { -1.0 };
-        cands.clear();
-        let mut top = 0;
-        for (w, l) in self.levels.iter().enumerate() {
-            let n = count(w);
-            let x = sign * n;
-            if x < l.thr[top] {
-                continue;
-            }
-            if x > l.end {
-                cands.clear();
-                cands.extend((0..self.levels.len()).map(|w| (w, count(w))));
-                break;
-            }
-            let mut level = top;
-            while level + 1 < LEVELS.len() && x >= l.thr[level + 1] {
-                level += 1;
-            }
-            if level > top {
-                top = level;
-                cands.clear();
-            }
-            cands.push((w, n));
+        // Start at level START_LEVEL, which most histograms reach somewhere, so that few
+        // windows pass the first comparison; if none reaches it, the maximum level is lower
+        // and the pass is repeated from level 0.
+        if !self.top_level_windows(START_LEVEL, &count, cands) {
+            self.top_level_windows(0, &count, cands);
         }
         let mut best = (1.0, None);
         for &(w, n) in cands.iter() {
@@ -216,6 +201,39 @@ impl PTables {
             }
         }
         best.1
+    }
+
+    /// The windows at the highest level reached (at least `start`) into `cands`; every window
+    /// if a count is past its table. False if no window reaches `start`.
+    fn top_level_windows(&self, start: usize, count: &impl Fn(usize) -> f64, cands: &mut Vec<(usize, f64)>) -> bool {
+        let sign = if self.mode == Mode::Excess { 1.0 } else { -1.0 };
+        let windows = self.end.len();
+        cands.clear();
+        let mut top = start;
+        let mut row = &self.thr[start * windows..(start + 1) * windows];
+        for (w, &end) in self.end.iter().enumerate() {
+            let n = count(w);
+            let x = sign * n;
+            if x < row[w] {
+                continue;
+            }
+            if x > end {
+                cands.clear();
+                cands.extend((0..windows).map(|w| (w, count(w))));
+                return true;
+            }
+            let mut level = top;
+            while level + 1 < LEVELS.len() && x >= self.thr[(level + 1) * windows + w] {
+                level += 1;
+            }
+            if level > top {
+                top = level;
+                row = &self.thr[level * windows..(level + 1) * windows];
+                cands.clear();
+            }
+            cands.push((w, n));
+        }
+        !cands.is_empty()
     }
 }
 
