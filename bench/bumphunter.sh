@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # BumpHunter 1D hunt of physics-spec §9.6 (60 bins, widths 2-6, 10 000 pseudo-experiments,
 # seed 666) timed in Oddity (release example) and in pyBumpHunter 0.5.1 (nworker=1, its
-# single-thread loop) on the same histograms in the same run; prints both times,
-# pseudo-experiments/s and the ratio. Raw output goes to bench/out/.
+# single-thread loop) on the same histograms in the same run, in ROUNDS interleaved rounds
+# (each: Oddity best of REPEAT, then pyBumpHunter once) with the load average before each;
+# prints the best time of each side, pseudo-experiments/s and the ratio. Raw output goes to
+# bench/out/.
 #
 #   bench/bumphunter.sh
-#   NPE=20000 REPEAT=5 bench/bumphunter.sh
+#   ROUNDS=5 REPEAT=5 NPE=20000 bench/bumphunter.sh
 #   RAYON_NUM_THREADS=1 bench/bumphunter.sh     # Oddity on one thread as well
 #
 # The peer runs in bench/out/venv-bumphunter (created from
@@ -19,6 +21,7 @@ mkdir -p "$OUT"
 NPE="${NPE:-10000}"
 REPEAT="${REPEAT:-5}"
 PY_REPEAT="${PY_REPEAT:-1}"
+ROUNDS="${ROUNDS:-3}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 LOG="$OUT/bumphunter_$STAMP.txt"
 VENV="$OUT/venv-bumphunter"
@@ -63,14 +66,19 @@ PY
   echo "RAYON_NUM_THREADS: ${RAYON_NUM_THREADS:-unset}"
   echo "rustc: $(rustc --version)"
   echo "python: $("$PYTHON" --version 2>&1), $("$PYTHON" -c 'import pyBumpHunter, numpy; print("pyBumpHunter", pyBumpHunter.__version__, "numpy", numpy.__version__)')"
-  echo "== Oddity: target/release/examples/bumphunt_throughput --npe $NPE --repeat $REPEAT"
-  ./target/release/examples/bumphunt_throughput --npe "$NPE" --repeat "$REPEAT"
-  echo "== pyBumpHunter 0.5.1 (nworker=1), $PY_REPEAT run(s)"
-  peer
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== round $round/$ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "-- Oddity: target/release/examples/bumphunt_throughput --npe $NPE --repeat $REPEAT"
+    ./target/release/examples/bumphunt_throughput --npe "$NPE" --repeat "$REPEAT"
+    echo "-- pyBumpHunter 0.5.1 (nworker=1), $PY_REPEAT run(s)"
+    peer
+  done
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } 2>&1 | tee "$LOG"
 
-ODD="$(sed -n 's/^oddity: .* best \([0-9.]*\) s.*/\1/p' "$LOG")"
-PEER="$(sed -n 's/^pyBumpHunter: .* best \([0-9.]*\) s.*/\1/p' "$LOG")"
+ODD="$(sed -n 's/^oddity: .* best \([0-9.]*\) s.*/\1/p' "$LOG" | sort -g | head -1)"
+PEER="$(sed -n 's/^pyBumpHunter: .* best \([0-9.]*\) s.*/\1/p' "$LOG" | sort -g | head -1)"
+echo "best over $ROUNDS rounds: Oddity $ODD s ($(python3 -c "print(f'{$NPE / $ODD:.0f}')") PE/s), pyBumpHunter $PEER s ($(python3 -c "print(f'{$NPE / $PEER:.0f}')") PE/s)" | tee -a "$LOG"
 python3 -c "import sys; o, p = float(sys.argv[1]), float(sys.argv[2]); print(f'ratio pyBumpHunter/Oddity (best wall time): {p / o:.1f}x (target >= 100x: {\"met\" if p / o >= 100 else \"not met\"})')" \
   "$ODD" "$PEER" | tee -a "$LOG"
 echo "== written $LOG"

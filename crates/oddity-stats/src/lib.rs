@@ -6,7 +6,8 @@
 //! - [`bumphunter`]: BumpHunter in 1D and 2D (arXiv 1101.0390, as pyBumpHunter 0.5.1):
 //!   [`BumpHunter1D`] / [`BumpHunter2D`] scan settings whose `scan` finds the most
 //!   significant window, `hunt` adds seeded, thread-count-independent pseudo-experiments and
-//!   the global p-value, and `inject` runs the signal-injection test.
+//!   the global p-value, `inject` runs the signal-injection test, and 1D `hunt_channels`
+//!   combines several channels.
 //!
 //! No libtorch here: statistics build and test in seconds.
 

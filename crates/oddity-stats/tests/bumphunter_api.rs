@@ -232,3 +232,76 @@ fn results_serialise_to_json() {
     let back: BumpHunter1D = serde_json::from_str(&config).expect("round trip");
     assert_eq!(back, hunter());
 }
+
+/// Two channels of the same falling spectrum (the second with half the background) with
+/// Gaussian excesses of `bumps` events at bins `at`.
+fn two_channels(bumps: [f64; 2], at: [f64; 2]) -> [(Vec<f64>, Vec<f64>); 2] {
+    [0, 1].map(|c| {
+        let scale = if c == 0 { 1.0 } else { 0.5 };
+        let bkg: Vec<f64> = (0..40).map(|i| scale * 2000.0 * (-(i as f64) / 12.0).exp()).collect();
+        let data = bkg
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b + bumps[c] * (-((i as f64 - at[c]) / 1.5).powi(2) / 2.0).exp()).round())
+            .collect();
+        (data, bkg)
+    })
+}
+
+fn pairs(ch: &[(Vec<f64>, Vec<f64>)]) -> Vec<(&[f64], &[f64])> {
+    ch.iter().map(|(d, b)| (d.as_slice(), b.as_slice())).collect()
+}
+
+#[test]
+fn overlapping_bumps_in_two_channels_combine_to_a_smaller_p() {
+    let ch = two_channels([42.0, 32.0], [20.0, 20.0]);
+    let h = BumpHunter1D { npe: 1000, ..hunter() };
+    let multi = h.hunt_channels(&pairs(&ch)).expect("valid");
+    let single: Vec<_> = ch.iter().map(|(d, b)| h.hunt(d, b).expect("valid")).collect();
+    let [lo, hi] = multi.combined_bins.expect("the bumps overlap");
+    assert!(lo <= 20 && 20 < hi, "combined window [{lo}, {hi})");
+    for (c, s) in single.iter().enumerate() {
+        let best = multi.channels[c].scan.best;
+        assert_eq!(best, s.scan.best, "channel {c} scans as on its own");
+        assert!(lo >= best.loc && hi <= best.loc + best.width);
+        assert!(multi.global.p < s.global.p, "combined {} vs channel {c} {}", multi.global, s.global);
+    }
+    assert_eq!(multi.p, single[0].scan.best.p * single[1].scan.best.p);
+    assert!((multi.t - single[0].scan.t - single[1].scan.t).abs() < 1e-12);
+    assert!(multi.channels.iter().all(|c| c.signal > 0.0));
+    let text = multi.to_string();
+    assert!(text.contains("Combined bump edges : ["), "{text}");
+    // Channel 0 draws the pseudo-experiments of the single-channel hunt.
+    let one = h.hunt_channels(&pairs(&ch[..1])).expect("valid");
+    assert_eq!((one.t_pseudo, one.global), (single[0].t_pseudo.clone(), single[0].global.clone()));
+    assert_eq!(in_pool(1, || h.hunt_channels(&pairs(&ch))).expect("valid"), multi);
+}
+
+#[test]
+fn bumps_that_do_not_overlap_give_p_one() {
+    let ch = two_channels([80.0, 60.0], [10.0, 30.0]);
+    let multi = hunter().hunt_channels(&pairs(&ch)).expect("valid");
+    assert_eq!((multi.combined_bins, multi.p, multi.t), (None, 1.0, 0.0));
+    assert_eq!((multi.global.p, multi.global.z), (1.0, 0.0));
+    assert!(multi.channels.iter().all(|c| c.signal == 0.0 && c.scan.best.p < 1e-3), "{multi}");
+    assert!(multi.to_string().contains("do not overlap"));
+}
+
+#[test]
+fn multi_channel_inputs_are_validated() {
+    let h = hunter();
+    assert!(matches!(h.hunt_channels(&[]), Err(BumpHunterError::Config { field: "channels", .. })));
+    let ch = two_channels([0.0, 0.0], [20.0, 20.0]);
+    let short = [(ch[0].0.as_slice(), ch[0].1.as_slice()), (&ch[1].0[..39], ch[1].1.as_slice())];
+    let e = h.hunt_channels(&short).expect_err("short data in channel 1");
+    assert!(
+        matches!(&e, BumpHunterError::Channel { channel: 1, source } if matches!(**source, BumpHunterError::Shape { what: "data", got: 39, .. })),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("channel 1: data histogram has 39 bins"), "{e}");
+    let empty = [(ch[0].0.as_slice(), &[0.0; 40][..])];
+    assert!(matches!(
+        h.hunt_channels(&empty),
+        Err(BumpHunterError::Channel { channel: 0, source }) if *source == BumpHunterError::EmptyBackground
+    ));
+}

@@ -3,13 +3,12 @@
 //! with pyBumpHunter's tie rule, and the parallel, seeded pseudo-experiments.
 
 use rand::SeedableRng;
-use rand::distr::Distribution;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::Poisson;
 use rayon::prelude::*;
 
+use super::poisson::BinSampler;
 use super::pvalue::{P_FLOOR, active, local_p, q_upper, t_bounds, t_of};
-use super::table::PTable;
+use super::table::{PTables, worth_tabulating};
 use super::{BumpHunterError, Mode, ScanStep};
 
 /// Candidate windows are kept while their upper bound on t is within this margin (plus a
@@ -18,6 +17,10 @@ const SLACK: f64 = 1e-6;
 /// Lower bounds on t are capped here, below −ln(1e-300) = 690.78 and the underflow of p, so
 /// that every window whose p may be floored or underflow is evaluated exactly.
 const T_CAP: f64 = 690.0;
+/// Pseudo-experiment statistics within this distance of the observed t are evaluated
+/// directly rather than from the tables (whose t are within 2e-7 of exact, 1e-9 for window
+/// backgrounds up to 5e4).
+pub(crate) const EXACT_BAND: f64 = 1e-6;
 
 /// Histogram layout.
 #[derive(Debug, Clone, Copy)]
@@ -188,15 +191,15 @@ impl Engine {
         (evals, best)
     }
 
-    /// The minimum local p-value of a histogram of **integer** counts (cumulated in `cd`),
-    /// equal to the minimum of [`Engine::scan_all`] but evaluating the incomplete gamma
-    /// function only for windows whose bounds on t (`t_bounds`) allow them to be the
-    /// minimum. `k` bounds ½ln(2πn) + 1/(12n) over the windows (from the total count).
-    fn min_p_integer(&self, cd: &[f64], cb: &[f64], k: f64, cands: &mut Vec<(f64, f64, f64)>) -> f64 {
+    /// The most significant window of a histogram of **integer** counts (cumulated in `cd`),
+    /// the minimum of [`Engine::scan_all`] but evaluating the incomplete gamma function only
+    /// for windows whose bounds on t (`t_bounds`) allow them to be the minimum. `k` bounds
+    /// ½ln(2πn) + 1/(12n) over the windows (from the total count). Exact p.
+    fn min_p_integer(&self, cd: &[f64], cb: &[f64], k: f64, cands: &mut Vec<(usize, f64, f64, f64)>) -> Option<Best> {
         let totals = self.totals(cd, cb);
         cands.clear();
         let mut lstar = 0.0f64;
-        for w in &self.windows {
+        for (window, w) in self.windows.iter().enumerate() {
             let (n, b, _) = Self::eval(w, cd, cb, totals);
             if !active(n, b, self.mode) {
                 continue;
@@ -208,37 +211,94 @@ impl Engine {
             let (lo, hi) = t_bounds(n, b);
             lstar = lstar.max(lo.min(T_CAP));
             if hi >= lstar - margin {
-                cands.push((n, b, hi + margin));
+                cands.push((window, n, b, hi + margin));
             }
         }
-        let mut best = 1.0;
-        for &(n, b, hi) in cands.iter() {
+        let mut best: Option<Best> = None;
+        for &(window, n, b, hi) in cands.iter() {
             if hi >= lstar {
-                best = self.p(n, b).min(best);
+                let p = self.p(n, b);
+                if p < best.map_or(1.0, |best| best.p) {
+                    best = Some(Best { window, n, b, p });
+                }
             }
         }
         best
     }
 
-    /// The minimum local p-value of a histogram of integer counts without side bands, from
-    /// each window's [`PTable`]; the winning window's p is then evaluated directly, so a
-    /// pseudo-experiment that repeats the data's best window gives exactly the data's t.
-    fn min_p_tabulated(&self, cd: &[f64], cb: &[f64], tables: &[PTable]) -> f64 {
-        let mut best = (1.0, None);
-        for (w, table) in self.windows.iter().zip(tables) {
-            let p = table.p(Self::sum(cd, w));
-            if p < best.0 {
-                best = (p, Some(w));
-            }
-        }
-        best.1.map_or(1.0, |w| self.p(Self::sum(cd, w), Self::sum(cb, w)))
+    /// The most significant window of a histogram of integer counts without side bands,
+    /// from the windows' [`PTables`] (tabulated p).
+    fn min_p_tabulated(&self, cd: &[f64], cb: &[f64], tables: &PTables, cands: &mut Vec<(usize, f64)>) -> Option<Best> {
+        tables.min_window(|i| Self::sum(cd, &self.windows[i]), cands).map(|(window, n)| Best {
+            window,
+            n,
+            b: Self::sum(cb, &self.windows[window]),
+            p: tables.p(window, n),
+        })
     }
 
-    /// Test statistics t = −ln(p_min) of `npe` pseudo-experiments, each histogram drawn
-    /// as Poisson(`expectation`_i) per bin and scanned against `bkg`.
+    /// The most significant window of each of `npe` pseudo-experiments, each histogram drawn
+    /// as Poisson(`expectation`_i) per bin and scanned against `bkg`; `None` for a
+    /// pseudo-experiment where every window has p = 1.
     ///
     /// Pseudo-experiment k uses its own `ChaCha8Rng` (seed, family, k) (see [`pe_rng`]), so
-    /// the result does not depend on the number of rayon threads.
+    /// the result does not depend on the number of rayon threads. Without side bands the p
+    /// are tabulated ([`Best::p`]); with side bands they are exact.
+    pub fn pseudo_best(
+        &self,
+        expectation: &[f64],
+        bkg: &[f64],
+        npe: usize,
+        seed: u64,
+        family: u64,
+    ) -> Result<Vec<Option<Best>>, BumpHunterError> {
+        let samplers = expectation
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| BinSampler::new(l, || self.bin_name(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut cb = Vec::new();
+        self.cumulate(bkg, &mut cb);
+        // Without side bands each window's b is fixed: tabulate its p over n once (unless
+        // the tables would be imprecise or too large).
+        let b: Vec<f64> = self.windows.iter().map(|w| Self::sum(&cb, w)).collect();
+        let tables = (self.norm.is_none() && worth_tabulating(&b)).then(|| PTables::new(&b, self.mode));
+        let best = (0..npe)
+            .into_par_iter()
+            .map_init(
+                || (vec![0.0; expectation.len()], Vec::new(), Vec::new(), Vec::new()),
+                |(data, cd, cands, table_cands), k| {
+                    let mut rng = pe_rng(seed, family, k as u64);
+                    for (d, s) in data.iter_mut().zip(&samplers) {
+                        *d = s.sample(&mut rng);
+                    }
+                    self.cumulate(data, cd);
+                    match &tables {
+                        Some(tables) => self.min_p_tabulated(cd, &cb, tables, table_cands),
+                        None => {
+                            let total = cd.last().copied().unwrap_or(0.0);
+                            let k = 0.5 * (2.0 * std::f64::consts::PI * total.max(1.0)).ln() + 1.0 / 12.0;
+                            self.min_p_integer(cd, &cb, k, cands)
+                        }
+                    }
+                },
+            )
+            .collect();
+        Ok(best)
+    }
+
+    /// The exact local p-value of a pseudo-experiment's best window.
+    pub fn exact_p(&self, best: &Best) -> f64 {
+        self.p(best.n, best.b)
+    }
+
+    /// Test statistics t = −ln(p_min) of the pseudo-experiments of [`Engine::pseudo_best`].
+    ///
+    /// Tabulated p are within 1e-9 relative of direct evaluation (2e-7 at the largest
+    /// tabulated window background), so t is that close to its exact value; a t within [`EXACT_BAND`] of `exact_near` (the observed t) is
+    /// evaluated directly, so that comparing the pseudo-experiments with the observation is
+    /// exact (a pseudo-experiment repeating the observed best window gives exactly the
+    /// observed t).
     pub fn pseudo_t(
         &self,
         expectation: &[f64],
@@ -246,51 +306,32 @@ impl Engine {
         npe: usize,
         seed: u64,
         family: u64,
+        exact_near: Option<f64>,
     ) -> Result<Vec<f64>, BumpHunterError> {
-        let poisson = expectation
+        let best = self.pseudo_best(expectation, bkg, npe, seed, family)?;
+        Ok(best
             .iter()
-            .enumerate()
-            .map(|(i, &l)| match l {
-                0.0 => Ok(None),
-                _ => Poisson::new(l).map(Some).map_err(|_| BumpHunterError::TooLarge {
-                    what: "pseudo-data expectation",
-                    bin: self.bin_name(i),
-                    value: l,
-                    max: Poisson::<f64>::MAX_LAMBDA,
-                }),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut cb = Vec::new();
-        self.cumulate(bkg, &mut cb);
-        // Without side bands each window's b is fixed: tabulate its p over n once.
-        let tables: Option<Vec<PTable>> = self
-            .norm
-            .is_none()
-            .then(|| self.windows.par_iter().map(|w| PTable::new(Self::sum(&cb, w), self.mode)).collect());
-        let t = (0..npe)
-            .into_par_iter()
-            .map_init(
-                || (vec![0.0; expectation.len()], Vec::new(), Vec::new()),
-                |(data, cd, cands), k| {
-                    let mut rng = pe_rng(seed, family, k as u64);
-                    for (d, p) in data.iter_mut().zip(&poisson) {
-                        *d = p.as_ref().map_or(0.0, |p| p.sample(&mut rng));
+            .map(|best| {
+                best.map_or(0.0, |best| {
+                    let t = t_of(best.p);
+                    match exact_near {
+                        Some(t0) if (t - t0).abs() <= EXACT_BAND => t_of(self.exact_p(&best)),
+                        _ => t,
                     }
-                    self.cumulate(data, cd);
-                    let p = match &tables {
-                        Some(tables) => self.min_p_tabulated(cd, &cb, tables),
-                        None => {
-                            let total = cd.last().copied().unwrap_or(0.0);
-                            let k = 0.5 * (2.0 * std::f64::consts::PI * total.max(1.0)).ln() + 1.0 / 12.0;
-                            self.min_p_integer(cd, &cb, k, cands)
-                        }
-                    };
-                    t_of(p)
-                },
-            )
-            .collect();
-        Ok(t)
+                })
+            })
+            .collect())
     }
+}
+
+/// The most significant window of one pseudo-experiment: window index, count n, background
+/// b (scaled with side bands) and local p.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Best {
+    pub window: usize,
+    pub n: f64,
+    pub b: f64,
+    pub p: f64,
 }
 
 /// The generator of pseudo-experiment `index` of `family` (0: background only; 1, 2, …:
@@ -324,7 +365,7 @@ mod tests {
         e.cumulate(bkg, &mut cb);
         let total: f64 = data.iter().sum();
         let k = 0.5 * (2.0 * std::f64::consts::PI * total.max(1.0)).ln() + 1.0 / 12.0;
-        e.min_p_integer(&cd, &cb, k, &mut Vec::new())
+        e.min_p_integer(&cd, &cb, k, &mut Vec::new()).map_or(1.0, |b| b.p)
     }
 
     proptest! {
@@ -344,8 +385,10 @@ mod tests {
                 let (mut cd, mut cb) = (Vec::new(), Vec::new());
                 e.cumulate(&data, &mut cd);
                 e.cumulate(&bkg, &mut cb);
-                let tables: Vec<PTable> = e.windows.iter().map(|w| PTable::new(Engine::sum(&cb, w), mode)).collect();
-                prop_assert_eq!(e.min_p_tabulated(&cd, &cb, &tables), exhaustive);
+                let b: Vec<f64> = e.windows.iter().map(|w| Engine::sum(&cb, w)).collect();
+                let tables = PTables::new(&b, mode);
+                let best = e.min_p_tabulated(&cd, &cb, &tables, &mut Vec::new());
+                prop_assert_eq!(best.map_or(1.0, |b| e.exact_p(&b)), exhaustive);
             }
         }
     }
@@ -366,6 +409,20 @@ mod tests {
         }
         assert_eq!(e.windows.len(), 2 * 3);
         assert_eq!((e.windows[1].loc, e.windows[3].loc), ([0, 1], [1, 0]));
+    }
+
+    #[test]
+    fn pseudo_t_near_the_observation_is_exact() {
+        let bkg: Vec<f64> = (0..30).map(|i| 500.0 * (-(i as f64) / 9.0).exp()).collect();
+        let e = engine_1d(bkg.len(), Mode::Excess, false);
+        let best = e.pseudo_best(&bkg, &bkg, 40, 3, 0).expect("valid");
+        let (k, b) = best.iter().enumerate().find_map(|(k, b)| b.map(|b| (k, b))).expect("an active PE");
+        let exact = t_of(e.exact_p(&b));
+        let t = e.pseudo_t(&bkg, &bkg, 40, 3, 0, Some(exact)).expect("valid");
+        assert_eq!(t[k], exact);
+        let tabulated = e.pseudo_t(&bkg, &bkg, 40, 3, 0, None).expect("valid");
+        assert_eq!(tabulated[k], t_of(b.p));
+        assert!((tabulated[k] - exact).abs() < 1e-9);
     }
 
     #[test]

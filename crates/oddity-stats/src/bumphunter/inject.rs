@@ -172,7 +172,7 @@ pub(crate) fn run(
     }
     let signal_exp = config.signal_exp.unwrap_or(entries);
     let sign = if mode == Mode::Deficit && config.flip_signal { -1.0 } else { 1.0 };
-    let t_background = engine.pseudo_t(bkg, bkg, npe, seed, 0)?;
+    let t_background = engine.pseudo_t(bkg, bkg, npe, seed, 0, None)?;
     let global = |t: f64| {
         let p = t_background.iter().filter(|&&tb| tb > t).count() as f64 / npe as f64;
         (p, z_from_p(p.max(1.0 / npe as f64)))
@@ -189,7 +189,7 @@ pub(crate) fn run(
             let value = expectation[i];
             return Err(BumpHunterError::NegativeExpectation { strength, bin: engine.bin_name(i), value });
         }
-        let mut t = engine.pseudo_t(&expectation, bkg, config.npe_inject, seed, k as u64 + 1)?;
+        let mut t = engine.pseudo_t(&expectation, bkg, config.npe_inject, seed, k as u64 + 1, None)?;
         t.sort_by(f64::total_cmp);
         let (t_median, t_16, t_84) = (quantile(&t, 0.5), quantile(&t, 0.16), quantile(&t, 0.84));
         let ((p, z), (p_16, z_16), (p_84, z_84)) = (global(t_median), global(t_16), global(t_84));

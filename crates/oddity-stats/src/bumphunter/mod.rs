@@ -7,9 +7,13 @@
 //!   ([`Scan1D`], [`Scan2D`], optionally with every window's local p-value), `hunt` adds the
 //!   background-only pseudo-experiments and the global p-value ([`Hunt1D`], [`Hunt2D`],
 //!   [`GlobalP`]), `inject` runs the signal-injection test ([`Injection`]).
+//!   [`BumpHunter1D::hunt_channels`] combines several channels (§9.4 step 9,
+//!   [`MultiHunt1D`]).
 //! - Pseudo-experiments are drawn with one `ChaCha8Rng` per pseudo-experiment, seeded from
 //!   (seed, family, index), and run in parallel with rayon: results are identical for any
-//!   number of threads.
+//!   number of threads. Poisson pseudo-data come from a per-bin inverse-CDF table (the
+//!   background is fixed), and without side bands the local p-values of the pseudo-experiments
+//!   from per-window tables.
 //! - Counts are `f64` (weighted backgrounds are not integers); 2D counts are row-major
 //!   `nx × ny` with the x index first (`counts[ix * ny + iy]`, numpy's `histogram2d` layout).
 //!
@@ -18,6 +22,8 @@
 
 mod engine;
 mod inject;
+mod multi;
+mod poisson;
 mod pvalue;
 mod scan1d;
 mod scan2d;
@@ -26,6 +32,7 @@ mod table;
 use serde::{Deserialize, Serialize};
 
 pub use inject::{Injection, InjectionConfig, InjectionStep, StopReason, StrengthScale};
+pub use multi::{ChannelResult, MultiHunt1D};
 pub use pvalue::{GlobalP, local_p, z_from_p};
 pub use scan1d::{BumpHunter1D, Hunt1D, Scan1D, Window1D};
 pub use scan2d::{BumpHunter2D, Hunt2D, Scan2D, Window2D};
@@ -64,6 +71,13 @@ pub enum BumpHunterError {
          expected ≥ 0 (the flipped signal exceeds the background)"
     )]
     NegativeExpectation { strength: f64, bin: String, value: f64 },
+    /// An error in one channel of a multi-channel hunt (channels counted from 0).
+    #[error("channel {channel}: {source}")]
+    Channel {
+        channel: usize,
+        #[source]
+        source: Box<BumpHunterError>,
+    },
 }
 
 /// What the scan looks for.

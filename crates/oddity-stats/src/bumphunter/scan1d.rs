@@ -88,8 +88,8 @@ pub struct Hunt1D {
 }
 
 /// The validated plan of a scan: bins, windows and scan range.
-struct Plan {
-    engine: Engine,
+pub(super) struct Plan {
+    pub(super) engine: Engine,
     scan_range: [usize; 2],
 }
 
@@ -114,7 +114,7 @@ impl BumpHunter1D {
     /// Scan range (§9.4 step 1): [H_lo, H_hi) from the first to the last bin with B > 0; with
     /// side bands V = [H_lo, H_hi) normalises and a side-band width w_sb trims the scan
     /// range to [H_lo + w_sb, H_hi − w_sb).
-    fn plan(&self, bkg: &[f64]) -> Result<Plan, BumpHunterError> {
+    pub(super) fn plan(&self, bkg: &[f64]) -> Result<Plan, BumpHunterError> {
         let bins = check_edges("x", &self.edges)?;
         self.scan_step.validate("scan_step")?;
         check_npe(self.npe)?;
@@ -137,7 +137,7 @@ impl BumpHunter1D {
         Ok(self.scan_planned(&plan, data, bkg))
     }
 
-    fn scan_planned(&self, plan: &Plan, data: &[f64], bkg: &[f64]) -> Scan1D {
+    pub(super) fn scan_planned(&self, plan: &Plan, data: &[f64], bkg: &[f64]) -> Scan1D {
         let (evals, best) = plan.engine.scan_all(data, bkg);
         let window = |e: &WinEval| {
             let w = &plan.engine.windows[e.index];
@@ -162,7 +162,7 @@ impl BumpHunter1D {
         let plan = self.plan(bkg)?;
         check_counts("data", data, bkg.len(), |i| i.to_string())?;
         let scan = self.scan_planned(&plan, data, bkg);
-        let t_pseudo = plan.engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0)?;
+        let t_pseudo = plan.engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0, Some(scan.t))?;
         let global = GlobalP::new(scan.t, &t_pseudo);
         Ok(Hunt1D { scan, global, t_pseudo, seed: self.seed })
     }

@@ -149,7 +149,7 @@ impl BumpHunter2D {
         let engine = self.plan(bkg)?;
         self.check_data(data, bkg)?;
         let scan = self.scan_planned(&engine, data, bkg);
-        let t_pseudo = engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0)?;
+        let t_pseudo = engine.pseudo_t(bkg, bkg, self.npe, self.seed, 0, Some(scan.t))?;
         let global = GlobalP::new(scan.t, &t_pseudo);
         Ok(Hunt2D { scan, global, t_pseudo, seed: self.seed })
     }
