@@ -6,6 +6,10 @@
 //!
 //! No libtorch here: statistics build and test in seconds.
 
+pub mod fit;
 mod hist;
+pub mod limits;
 
+pub use fit::{DijetFunction, FitConfig, FitError, FitMethod, FitResult, FitStatus, fit_spectrum};
 pub use hist::{Hist1D, HistError};
+pub use limits::{Limit, LimitConfig, upper_limit};
