@@ -19,10 +19,21 @@
 //!   relative; the expected limit for N = 0, ±1, ±2 standard deviations solves
 //!   √q_A(μ) = Φ⁻¹(1 − α·Φ(N)) + N (eq. 89 with σ = μ/√q_A, α = 1 − CL).
 //!
-//! Limits always use the Poisson likelihood (a Neyman χ² has no likelihood ratio). The
-//! optional toys of §9.7 and a shape nuisance from the alternative function are not
-//! implemented; [`crate::fit::shape_uncertainty`] gives the per-bin shape difference.
+//! Optional toys ([`ToyConfig`]) replace the asymptotic CLs of the observed limit:
+//! CLs+b(μ) = P(q̃_μ ≥ q̃_obs) over Poisson pseudo-data drawn from ν(μ, θ̂_μ) and CLb(μ) the same
+//! over pseudo-data from ν(0, θ̂_0) (θ̂ from fits to the observed counts, each toy refitted
+//! unconditionally and at μ). Toy k draws from its own ChaCha8 stream (seed, stream k), the
+//! same at every μ, so the result does not depend on the number of rayon threads and CLs(μ)
+//! is smooth enough for bisection. The expected bands stay asymptotic.
+//!
+//! Limits always use the Poisson likelihood (a Neyman χ² has no likelihood ratio). A shape
+//! nuisance from the alternative function is not included;
+//! [`crate::fit::shape_uncertainty`] gives the per-bin shape difference.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -51,7 +62,7 @@ pub fn gaussian_template(edges: &[f64], mass: f64, rel_width: f64) -> Vec<f64> {
 /// Asymptotic CLs from q̃_μ on the data and q_A on the background-only Asimov data set
 /// (arXiv 1007.1727 eqs. 65–67; see the module docs). Returns 1 when q_A ≤ 0 (no sensitivity).
 pub fn cls_asymptotic(q: f64, q_asimov: f64) -> f64 {
-    if !(q_asimov > 0.0) {
+    if q_asimov.is_nan() || q_asimov <= 0.0 {
         return 1.0;
     }
     let phi = Normal::standard();
@@ -79,6 +90,30 @@ pub struct LimitConfig {
     /// Integrated luminosity in fb⁻¹; when given, limits are also reported as σ × A × ε in fb.
     #[serde(default)]
     pub luminosity: Option<f64>,
+    /// Pseudo-experiments for the observed limit instead of the asymptotic formulae.
+    #[serde(default)]
+    pub toys: Option<ToyConfig>,
+}
+
+/// Toy settings of [`LimitConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToyConfig {
+    /// Pseudo-experiments per hypothesis and μ (≥ 10); default 1000 (physics-spec §9.7).
+    #[serde(default = "default_toys")]
+    pub n: usize,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl Default for ToyConfig {
+    fn default() -> Self {
+        Self { n: default_toys(), seed: 0 }
+    }
+}
+
+fn default_toys() -> usize {
+    1000
 }
 
 fn default_cl() -> f64 {
@@ -86,9 +121,9 @@ fn default_cl() -> f64 {
 }
 
 impl LimitConfig {
-    /// A 95 % CL limit without luminosity.
+    /// A 95 % CL asymptotic limit without luminosity.
     pub fn new(mass: f64, rel_width: f64) -> Self {
-        Self { mass, rel_width, cl: default_cl(), luminosity: None }
+        Self { mass, rel_width, cl: default_cl(), luminosity: None, toys: None }
     }
 
     pub fn validate(&self) -> Result<(), FitError> {
@@ -104,6 +139,9 @@ impl LimitConfig {
         }
         if let Some(l) = self.luminosity.filter(|l| !(l.is_finite() && *l > 0.0)) {
             return bad("luminosity", l, "a finite luminosity > 0 fb⁻¹");
+        }
+        if let Some(t) = self.toys.filter(|t| t.n < 10) {
+            return Err(FitError::Config { field: "toys.n", value: t.n.to_string(), expected: "at least 10" });
         }
         Ok(())
     }
@@ -139,6 +177,16 @@ pub struct CrossSectionLimits {
     pub expected: ExpectedLimits,
 }
 
+/// The observed limit from pseudo-experiments.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ToyLimit {
+    pub toys: usize,
+    pub seed: u64,
+    pub observed: f64,
+    /// Toy CLs at `observed` (≈ 1 − CL within the toys' resolution).
+    pub cls_at_observed: f64,
+}
+
 /// An upper limit on the number of signal events μ (asymptotic CLs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Limit {
@@ -155,6 +203,8 @@ pub struct Limit {
     pub cls_at_observed: f64,
     pub expected: ExpectedLimits,
     pub cross_section_fb: Option<CrossSectionLimits>,
+    /// The toy-based observed limit, when toys were requested.
+    pub toys: Option<ToyLimit>,
     /// The background-only fit (absent for a fixed background).
     pub background_fit: Option<FitResult>,
 }
@@ -279,6 +329,10 @@ fn solve_limits(
     let mut cls = |mu: f64| -> Result<f64, FitError> { Ok(cls_asymptotic(observed.q_tilde(mu)?, asimov.q_tilde(mu)?)) };
     let upper = bisect(|mu| Ok(cls(mu)? < alpha), expected.median.max(mu_hat))?;
     let cls_at_observed = cls(upper)?;
+    let toys = match cfg.toys {
+        Some(t) => Some(toy_limit(&mut observed, upper, alpha, &t)?),
+        None => None,
+    };
     let signal_in_range = model.signal.map_or(0.0, |s| s.iter().sum());
     Ok(Limit {
         mass: cfg.mass,
@@ -295,8 +349,47 @@ fn solve_limits(
             observed: upper / l,
             expected: expected.scaled(1.0 / l),
         }),
+        toys,
         background_fit: None,
     })
+}
+
+/// Bisection on the toy CLs of [`toy_cls`], started from the asymptotic limit `guess`.
+fn toy_limit(observed: &mut TestStatistic, guess: f64, alpha: f64, t: &ToyConfig) -> Result<ToyLimit, FitError> {
+    observed.conditional(0.0)?;
+    let theta_0 = observed.warm;
+    let mut cls = |mu: f64| toy_cls(observed, theta_0, mu, t);
+    let upper = bisect(|mu| Ok(cls(mu)? < alpha), guess)?;
+    Ok(ToyLimit { toys: t.n, seed: t.seed, observed: upper, cls_at_observed: cls(upper)? })
+}
+
+/// CLs(μ) = CLs+b/CLb from `t.n` pseudo-experiments per hypothesis (module docs); CLb is
+/// floored at 1/n.
+fn toy_cls(observed: &mut TestStatistic, theta_0: Vector, mu: f64, t: &ToyConfig) -> Result<f64, FitError> {
+    let q_obs = observed.q_tilde(mu)?;
+    let mut alt = observed.warm;
+    alt[observed.model.mu_index()] = mu;
+    let (model, null) = (observed.model, theta_0);
+    let (nu_sb, nu_b) = (model.expected(&alt), model.expected(&null));
+    let exceed = (0..t.n)
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = ChaCha8Rng::seed_from_u64(t.seed);
+            rng.set_stream(k as u64);
+            let (toy_sb, toy_b) = (poisson_toy(&nu_sb, &mut rng), poisson_toy(&nu_b, &mut rng));
+            let q_sb = TestStatistic::new(model, &toy_sb, alt)?.q_tilde(mu)?;
+            let q_b = TestStatistic::new(model, &toy_b, null)?.q_tilde(mu)?;
+            Ok((u32::from(q_sb >= q_obs), u32::from(q_b >= q_obs)))
+        })
+        .collect::<Result<Vec<_>, FitError>>()?;
+    let (sb, b) = exceed.iter().fold((0, 0), |(a, c), (x, y)| (a + x, c + y));
+    Ok(f64::from(sb) / f64::from(b.max(1)))
+}
+
+/// Poisson counts around `nu`. All ν come from a valid model point (> 0 and finite), so
+/// `Poisson::new` cannot fail; a failure would give 0 rather than a panic.
+fn poisson_toy(nu: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
+    nu.iter().map(|&v| Poisson::new(v).map_or(0.0, |p| p.sample(rng))).collect()
 }
 
 /// The root μ > 0 of a monotone condition: `above(μ)` is false below the root and true above.

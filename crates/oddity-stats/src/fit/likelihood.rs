@@ -78,6 +78,19 @@ impl Model<'_> {
         }
     }
 
+    /// ν_i at `p`.
+    pub fn expected(&self, p: &[f64]) -> Vec<f64> {
+        let mut nu = match self.background {
+            Background::Function(d) => d.expected(&p[..N_PARAMS]),
+            Background::Fixed(b) => b.to_vec(),
+        };
+        if let Some(s) = self.signal {
+            let mu = p[self.mu_index()];
+            nu.iter_mut().zip(s).for_each(|(v, s)| *v += mu * s);
+        }
+        nu
+    }
+
     /// The objective (see [`bin_loss`]) with gradient and Hessian, or `None` where some
     /// ν_i ≤ 0 or is not finite.
     pub fn eval(&self, p: &Vector, data: &[f64]) -> Option<Eval> {

@@ -239,6 +239,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // matrix indices read best as indices
     fn inverse_block_inverts() {
         let mut a = [[0.0; 6]; 6];
         a[0] = [4.0, 1.0, 0.5, 0.0, 0.0, 0.0];
