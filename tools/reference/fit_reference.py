@@ -19,6 +19,11 @@ An independent implementation of physics-spec sections 9.3 and 9.7 in numpy/scip
 - CLs upper limits (Cowan et al. arXiv 1007.1727): a known-background three-bin case and a
   dijet case with the five parameters profiled (signal: Gaussian at 1500 GeV, 5 % width),
   q~_mu and the background-only Asimov data set; roots by scipy `brentq` (xtol 1e-8 relative).
+
+Peer timing for `bench/fits.sh` (same algorithm, one start point, on a spectrum written by
+`cargo run --release -p oddity-stats --example fit_throughput -- --write-spectrum FILE`):
+
+    tools/reference/.venv/bin/python tools/reference/fit_reference.py --bench FILE [--repeat 5]
 """
 
 import json
@@ -207,7 +212,32 @@ def dijet_limit_case(edges, data, fit):
     return {"mass": mass, "rel_width": width, **out}
 
 
+def bench(path, repeat):
+    """Times the staged nominal Poisson fit and one profiled limit (1500 GeV, 5 %) on a spectrum file."""
+    import time
+
+    spec = json.loads(Path(path).read_text())
+    edges_all, counts = np.array(spec["edges"]), np.array(spec["counts"], dtype=float)
+    centres = 0.5 * (edges_all[1:] + edges_all[:-1])
+    idx = np.where((centres >= 300) & (centres <= 9000))[0]
+    edges, data = edges_all[idx[0] : idx[-1] + 2], counts[idx[0] : idx[-1] + 1]
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fit = staged_fit(Model("nominal", edges), data, "poisson")
+    fit_time = (time.perf_counter() - start) / repeat
+    start = time.perf_counter()
+    limit = dijet_limit_case(edges, data, fit)
+    limit_time = time.perf_counter() - start
+    print(f"scipy {scipy.__version__} numpy {np.__version__}: {len(data)} fitted bins, one start point")
+    print(f"scipy_nll: {fit['neg_log_likelihood']:.6f}")
+    print(f"scipy_fits_per_s_1thread: {1 / fit_time:.2f}")
+    print(f"scipy_limits_per_s_1thread: {1 / limit_time:.3f} (observed {limit['observed']:.2f}, median {limit['expected']['median']:.2f})")
+
+
 def main():
+    if sys.argv[1] == "--bench":
+        repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 5
+        return bench(sys.argv[2], repeat)
     out_path = Path(sys.argv[1])
     edges_all = np.loadtxt(EDGES_FILE, comments="#")
     centres = 0.5 * (edges_all[1:] + edges_all[:-1])
