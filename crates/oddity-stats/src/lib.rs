@@ -3,6 +3,15 @@
 //! - [`Hist1D`]: a weighted 1D histogram with fixed or variable binning that keeps the sum of
 //!   weights and the sum of squared weights per bin, and underflow/overflow bins (as
 //!   scikit-hep `hist` does), so bin errors and effective counts are available downstream.
+//! - [`fit`]: background fits of invariant-mass spectra (physics-spec §9.3): the nominal and
+//!   alternative dijet functions ([`DijetFunction`]), [`fit_spectrum`] (binned Poisson
+//!   likelihood or Neyman χ², staged, several start points, exact-Hessian damped Newton) giving
+//!   a [`FitResult`] with uncertainties, χ²/ndf and pulls, and the shape and spurious-signal
+//!   systematics ([`fit::shape_uncertainty`], [`fit::spurious_signal`]).
+//! - [`limits`]: CLs upper limits on Gaussian signals with the five fit parameters profiled
+//!   (physics-spec §9.7; asymptotic formulae of arXiv 1007.1727, optional toys):
+//!   [`upper_limit`] takes counts, bin edges, a [`FitConfig`] and a [`LimitConfig`] and returns a
+//!   [`Limit`] with observed and expected (±1σ, ±2σ) limits. Fits and limits share [`FitError`].
 //!
 //! No libtorch here: statistics build and test in seconds.
 

@@ -42,8 +42,8 @@ use crate::fit::{
     Background, Design, FitConfig, FitError, FitMethod, FitRange, FitResult, Model, fit_in_range, fit_with_signal,
 };
 
-/// Fractions of N(mass, (rel_width·mass)²) in each bin [edges[i], edges[i+1]]; they sum to the
-/// probability of [edges[0], edges[last]]. rel_width = 0 puts everything into the bin holding
+/// Fractions of N(mass, (rel_width·mass)²) in each bin `[edges[i], edges[i+1]]`; they sum to the
+/// probability of `[edges[0], edges[last]]`. rel_width = 0 puts everything into the bin holding
 /// `mass` (bins half-open, the last closed; all zero if `mass` is outside).
 pub fn gaussian_template(edges: &[f64], mass: f64, rel_width: f64) -> Vec<f64> {
     let last = edges.len().saturating_sub(2);

@@ -73,7 +73,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Expected counts per bin, ν_i = ∫ f(m) dm over [edges[i], edges[i+1]] by five-point
+/// Expected counts per bin, ν_i = ∫ f(m) dm over `[edges[i], edges[i+1]]` by five-point
 /// Gauss–Legendre quadrature (exact for polynomials of degree 9; physics-spec §9.3, like ROOT's
 /// fit option "I"). Nodes outside 0 < m/√s < 1 contribute 0.
 pub fn expected_counts(function: DijetFunction, params: &[f64; N_PARAMS], edges: &[f64], sqrt_s: f64) -> Vec<f64> {
