@@ -39,7 +39,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::fit::minimise::{MAX_DIM, Settings, Vector, minimise};
 use crate::fit::{
-    Background, Design, FitConfig, FitError, FitMethod, FitRange, FitResult, Model, fit_in_range, fit_with_signal,
+    Background, Design, FitConfig, FitError, FitMethod, FitRange, FitResult, Loss, Model, fit_in_range, fit_with_signal,
 };
 
 /// Fractions of N(mass, (rel_width·mass)²) in each bin `[edges[i], edges[i+1]]`; they sum to the
@@ -225,7 +225,7 @@ pub fn upper_limit(counts: &[f64], edges: &[f64], fit: &FitConfig, cfg: &LimitCo
     let background_fit = fit_in_range(&range, fit)?;
     let signal = gaussian_template(range.edges, cfg.mass, cfg.rel_width);
     let design = Design::new(fit.function, range.edges, fit.sqrt_s);
-    let model = Model { background: Background::Function(&design), signal: Some(&signal), method: FitMethod::Poisson };
+    let model = Model { background: Background::Function(&design), signal: Some(&signal), loss: Loss::Poisson };
     let mut start = [0.0; MAX_DIM];
     start[..crate::fit::N_PARAMS].copy_from_slice(&background_fit.theta());
     let limit = solve_limits(model, range.counts, &background_fit.expected, start, cfg)?;
@@ -256,7 +256,7 @@ pub fn upper_limit_known_background(
             expected: "> 0",
         });
     }
-    let model = Model { background: Background::Fixed(background), signal: Some(signal), method: FitMethod::Poisson };
+    let model = Model { background: Background::Fixed(background), signal: Some(signal), loss: Loss::Poisson };
     solve_limits(model, counts, background, [0.0; MAX_DIM], cfg)
 }
 

@@ -1,7 +1,8 @@
 //! Background fits on seeded Poisson toy spectra in the ATLAS 300–9000 GeV binning.
 
+use oddity_stats::Hist1D;
 use oddity_stats::fit::{
-    DijetFunction, FitConfig, FitError, FitMethod, FitStatus, N_PARAMS, expected_counts, fit_spectrum,
+    DijetFunction, FitConfig, FitError, FitMethod, FitStatus, N_PARAMS, expected_counts, fit_hist, fit_spectrum,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -189,4 +190,35 @@ fn results_serialise_to_json() {
     assert_eq!(json["function"], "alternative");
     assert_eq!(json["status"], "converged");
     assert_eq!(json["expected"].as_array().map(Vec::len), Some(fit.end_bin - fit.first_bin));
+}
+
+#[test]
+fn weighted_histogram_fits_use_the_sum_of_squared_weights() {
+    let edges = edges();
+    let truth = normalised(DijetFunction::Nominal, NOMINAL_SHAPE, 1e5, &edges);
+    let counts =
+        toy(&expected_counts(DijetFunction::Nominal, &truth, &edges, SQRT_S), &mut ChaCha8Rng::seed_from_u64(8));
+    // Every event carries weight 0.5: Σw = n/2 and Σw² = n/4 per bin (filled from 300 GeV on:
+    // the steep spectrum holds billions of events below).
+    let counts: Vec<f64> =
+        counts.iter().zip(edges.windows(2)).map(|(c, e)| if e[0] < 300.0 { 0.0 } else { *c }).collect();
+    let mut hist = Hist1D::variable(edges.clone()).expect("edges");
+    for (c, e) in counts.iter().zip(edges.windows(2)) {
+        for _ in 0..*c as u64 {
+            hist.fill(0.5 * (e[0] + e[1]), 0.5);
+        }
+    }
+    let neyman = FitConfig { method: FitMethod::NeymanChi2, ..FitConfig::default() };
+    let (weighted, plain) =
+        (fit_hist(&hist, &neyman).expect("fit"), fit_spectrum(&counts, &edges, &neyman).expect("fit"));
+    // (n/2 − ν/2)²/(n/4) = (n − ν)²/n: the same χ², the same shape, half the normalisation.
+    let (a, b) = (weighted.neyman_chi2.expect("χ²"), plain.neyman_chi2.expect("χ²"));
+    assert!((a / b - 1.0).abs() < 1e-6, "{a} vs {b}");
+    assert!((weighted.parameters[0] / plain.parameters[0] - 0.5).abs() < 1e-5);
+    assert!((weighted.effective_entries - plain.entries).abs() < 1e-6 * plain.entries);
+    assert!((weighted.entries - 0.5 * plain.entries).abs() < 1e-9 * plain.entries);
+    assert_eq!(plain.effective_entries, plain.entries);
+    // The Poisson fit of the histogram is the fit of its Σw.
+    let poisson = fit_hist(&hist, &FitConfig::default()).expect("fit");
+    assert_eq!(poisson.parameters, fit_spectrum(hist.sumw(), &edges, &FitConfig::default()).expect("fit").parameters);
 }

@@ -1,9 +1,10 @@
 //! The staged background fit.
 
 use super::function::N_PARAMS;
-use super::likelihood::{Background, Design, Model};
+use super::likelihood::{Background, Design, Loss, Model};
 use super::minimise::{MAX_DIM, Minimum, Settings, Vector, inverse_block, minimise};
 use super::{FitConfig, FitError, FitResult, FitStatus, STARTS};
+use crate::Hist1D;
 
 /// The bins a fit uses: those whose centre lies in [m_min, m_max] (physics-spec §9.2).
 #[derive(Debug, Clone, Copy)]
@@ -11,9 +12,11 @@ pub(crate) struct FitRange<'a> {
     /// Index of the first fitted bin in the input, and one past the last.
     pub first: usize,
     pub end: usize,
-    /// Edges (bins + 1) and counts of the fitted bins.
+    /// Edges (bins + 1) and counts of the fitted bins, and their variances (Σw²) when the
+    /// input is a weighted histogram.
     pub edges: &'a [f64],
     pub counts: &'a [f64],
+    pub variances: Option<&'a [f64]>,
 }
 
 impl<'a> FitRange<'a> {
@@ -39,11 +42,16 @@ impl<'a> FitRange<'a> {
         if lo <= 0.0 || hi > cfg.sqrt_s {
             return Err(FitError::OutsideKinematicRange { lo, hi, sqrt_s: cfg.sqrt_s });
         }
-        Ok(Self { first, end, edges: &edges[first..=end], counts: &counts[first..end] })
+        Ok(Self { first, end, edges: &edges[first..=end], counts: &counts[first..end], variances: None })
     }
 
     pub fn entries(&self) -> f64 {
         self.counts.iter().sum()
+    }
+
+    /// Kish's effective number of entries (Σw)²/Σw² in range; the entries for unit weights.
+    pub fn effective_entries(&self) -> f64 {
+        self.variances.map_or(self.entries(), |v| self.entries().powi(2) / v.iter().sum::<f64>())
     }
 }
 
@@ -61,6 +69,17 @@ pub fn fit_spectrum(counts: &[f64], edges: &[f64], cfg: &FitConfig) -> Result<Fi
     fit_in_range(&range, cfg)
 }
 
+/// [`fit_spectrum`] on a weighted histogram: counts = Σw per bin. The Neyman χ² then uses
+/// σ_i² = Σw²_i (as ROOT does for weighted histograms), and the result reports Kish's effective
+/// number of entries (Σw)²/Σw² in range. The Poisson fit uses Σw as real-valued counts (see
+/// the module docs). Under- and overflow are not part of any fit.
+pub fn fit_hist(hist: &Hist1D, cfg: &FitConfig) -> Result<FitResult, FitError> {
+    cfg.validate()?;
+    let range = FitRange::select(hist.sumw(), hist.edges(), cfg)?;
+    let variances = Some(&hist.sumw2()[range.first..range.end]);
+    fit_in_range(&FitRange { variances, ..range }, cfg)
+}
+
 /// [`fit_spectrum`] on an already selected range (`cfg` validated).
 pub(crate) fn fit_in_range(range: &FitRange, cfg: &FitConfig) -> Result<FitResult, FitError> {
     let entries = range.entries();
@@ -68,7 +87,8 @@ pub(crate) fn fit_in_range(range: &FitRange, cfg: &FitConfig) -> Result<FitResul
         return Err(FitError::NotFitted { entries, min_entries: cfg.min_entries });
     }
     let design = Design::new(cfg.function, range.edges, cfg.sqrt_s);
-    let model = Model { background: Background::Function(&design), signal: None, method: cfg.method };
+    let model =
+        Model { background: Background::Function(&design), signal: None, loss: Loss::new(cfg.method, range.variances) };
     let mut best: Option<Minimum> = None;
     let mut converged_starts = 0;
     for &(p2, p3) in &STARTS[..cfg.restarts] {
@@ -141,6 +161,7 @@ fn summarise(m: &Minimum, design: &Design, range: &FitRange, cfg: &FitConfig, co
         end_bin: range.end,
         range_gev: (range.edges[0], range.edges[range.edges.len() - 1]),
         entries: range.entries(),
+        effective_entries: range.effective_entries(),
         parameters,
         errors,
         covariance,

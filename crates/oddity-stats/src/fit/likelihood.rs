@@ -48,13 +48,52 @@ pub(crate) enum Background<'a> {
     Fixed(&'a [f64]),
 }
 
+/// The per-bin objective.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Loss<'a> {
+    /// Poisson −ln L.
+    Poisson,
+    /// Neyman χ² with variances σ_i² per bin (`None`: σ_i² = n_i).
+    Neyman(Option<&'a [f64]>),
+}
+
+impl<'a> Loss<'a> {
+    pub fn new(method: FitMethod, variances: Option<&'a [f64]>) -> Self {
+        match method {
+            FitMethod::Poisson => Self::Poisson,
+            FitMethod::NeymanChi2 => Self::Neyman(variances),
+        }
+    }
+
+    /// Per-bin objective ℓ(ν; n) of bin i and its first two derivatives in ν, or `None` for a
+    /// bin the method skips.
+    ///
+    /// - Poisson: ℓ = ν − n + n·ln(n/ν) (ℓ = ν at n = 0), which is −ln L per bin up to the
+    ///   ν-independent constant n − n ln n; subtracting it keeps the sum small near the minimum
+    ///   so that comparisons between trial points do not lose digits on large spectra.
+    ///   Real-valued (weighted) n are used as they are.
+    /// - Neyman χ²: ℓ = (n − ν)²/(2σ²) with σ² = n (ROOT's default for counts) or the given
+    ///   variance (Σw² for a weighted histogram, as ROOT does); bins with σ² ≤ 0 (empty bins)
+    ///   are skipped. Halved so that, as for −ln L, the covariance is the inverse Hessian.
+    pub fn bin(&self, i: usize, nu: f64, n: f64) -> Option<(f64, f64, f64)> {
+        match *self {
+            Self::Poisson if n > 0.0 => Some((nu - n + n * (n / nu).ln(), 1.0 - n / nu, n / (nu * nu))),
+            Self::Poisson => Some((nu, 1.0, 0.0)),
+            Self::Neyman(variances) => {
+                let var = variances.map_or(n, |v| v[i]);
+                (var > 0.0).then(|| ((nu - n).powi(2) / (2.0 * var), (nu - n) / var, 1.0 / var))
+            }
+        }
+    }
+}
+
 /// ν_i = μ·s_i + b_i(θ) against observed (possibly weighted, real-valued) counts n_i.
 /// Parameters: θ (5, for a function background), then μ if there is a signal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Model<'a> {
     pub background: Background<'a>,
     pub signal: Option<&'a [f64]>,
-    pub method: FitMethod,
+    pub loss: Loss<'a>,
 }
 
 impl Model<'_> {
@@ -91,7 +130,7 @@ impl Model<'_> {
         nu
     }
 
-    /// The objective (see [`bin_loss`]) with gradient and Hessian, or `None` where some
+    /// The objective (see [`Loss::bin`]) with gradient and Hessian, or `None` where some
     /// ν_i ≤ 0 or is not finite.
     pub fn eval(&self, p: &Vector, data: &[f64]) -> Option<Eval> {
         let nt = self.n_theta();
@@ -118,7 +157,7 @@ impl Model<'_> {
             if !(nu > 0.0 && nu.is_finite()) {
                 return None;
             }
-            let Some((loss, d1, d2)) = bin_loss(self.method, nu, data[i]) else { continue };
+            let Some((loss, d1, d2)) = self.loss.bin(i, nu, data[i]) else { continue };
             e.value += loss;
             for a in 0..MAX_DIM {
                 e.grad[a] += d1 * jac[a];
@@ -142,24 +181,6 @@ impl Model<'_> {
             }
         }
         e.value.is_finite().then_some(e)
-    }
-}
-
-/// Per-bin objective ℓ(ν; n) and its first two derivatives in ν, or `None` for a bin the
-/// method skips.
-///
-/// - Poisson: ℓ = ν − n + n·ln(n/ν) (ℓ = ν at n = 0), which is −ln L per bin up to the
-///   ν-independent constant n − n ln n; subtracting it keeps the sum small near the minimum so
-///   that comparisons between trial points do not lose digits on large spectra. Real-valued
-///   (weighted) n are used as they are.
-/// - Neyman χ²: ℓ = (n − ν)²/(2n) for n > 0, bins with n ≤ 0 skipped (ROOT's default χ²
-///   with σ_i² = n_i); halved so that, as for −ln L, the covariance is the inverse Hessian.
-pub(crate) fn bin_loss(method: FitMethod, nu: f64, n: f64) -> Option<(f64, f64, f64)> {
-    match method {
-        FitMethod::Poisson if n > 0.0 => Some((nu - n + n * (n / nu).ln(), 1.0 - n / nu, n / (nu * nu))),
-        FitMethod::Poisson => Some((nu, 1.0, 0.0)),
-        FitMethod::NeymanChi2 if n > 0.0 => Some(((nu - n).powi(2) / (2.0 * n), (nu - n) / n, 1.0 / n)),
-        FitMethod::NeymanChi2 => None,
     }
 }
 
@@ -196,8 +217,9 @@ mod tests {
         for function in [DijetFunction::Nominal, DijetFunction::Alternative] {
             let design = Design::new(function, &edges, 13_000.0);
             let theta = theta_from_params(&[3e-9, 9.0, -5.5, 0.1, 0.01]);
-            for method in [FitMethod::Poisson, FitMethod::NeymanChi2] {
-                let model = Model { background: Background::Function(&design), signal: Some(&signal), method };
+            let variances: Vec<f64> = data.iter().map(|n| 0.8 * n).collect();
+            for loss in [Loss::Poisson, Loss::Neyman(None), Loss::Neyman(Some(&variances))] {
+                let model = Model { background: Background::Function(&design), signal: Some(&signal), loss };
                 let mut p = [0.0; MAX_DIM];
                 p[..N_PARAMS].copy_from_slice(&theta);
                 p[5] = 30.0;
@@ -210,7 +232,7 @@ mod tests {
     fn invalid_expectation_is_rejected() {
         let b = [5.0, 1.0];
         let s = [0.0, 1.0];
-        let model = Model { background: Background::Fixed(&b), signal: Some(&s), method: FitMethod::Poisson };
+        let model = Model { background: Background::Fixed(&b), signal: Some(&s), loss: Loss::Poisson };
         let mut p = [0.0; MAX_DIM];
         p[0] = -1.0;
         assert!(model.eval(&p, &[3.0, 0.0]).is_none());

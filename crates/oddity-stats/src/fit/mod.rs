@@ -2,7 +2,7 @@
 //!
 //! - [`DijetFunction`]: the nominal five-parameter dijet function and its alternative, in
 //!   x = m/√s; [`expected_counts`] integrates either over bins.
-//! - [`fit_spectrum`]: binned maximum-likelihood (or Neyman χ²) fit of counts per bin, in
+//! - [`fit_spectrum`] (counts per bin) and [`fit_hist`] (a weighted [`crate::Hist1D`]): binned maximum-likelihood (or Neyman χ²) fit of counts per bin, in
 //!   stages (p1–p3, +p4, +p5) from several start points, returning a [`FitResult`] with
 //!   parameters, uncertainties, χ²/ndf, per-bin expectations and pulls.
 //! - [`shape_uncertainty`] and [`spurious_signal`]: the background-shape systematics.
@@ -22,8 +22,10 @@
 //!
 //! Counts may be non-integer (sums of event weights) but must be finite and ≥ 0. The Poisson
 //! form Σ ν − n ln ν is evaluated with the real-valued counts: its minimum is still a
-//! consistent estimate of the shape, but the inverse-Hessian uncertainties and the χ² assume
-//! Poisson variances ν_i, i.e. unit weights; for weighted spectra they are indicative only.
+//! consistent estimate of the shape, but the inverse-Hessian uncertainties and the Pearson χ²
+//! assume Poisson variances ν_i, i.e. unit weights; for weighted spectra they are indicative
+//! only. [`fit_hist`] takes the variances Σw² of a [`crate::Hist1D`] into account where a method
+//! can (the Neyman χ² uses σ_i² = Σw²_i) and reports the effective number of entries.
 
 mod fitter;
 mod function;
@@ -33,12 +35,12 @@ mod systematics;
 
 use serde::{Deserialize, Serialize};
 
-pub use fitter::fit_spectrum;
+pub use fitter::{fit_hist, fit_spectrum};
 pub use function::{DijetFunction, N_PARAMS, SQRT_S_13TEV, expected_counts};
 pub use systematics::{ShapeUncertainty, SpuriousSignal, SpuriousSignalPoint, shape_uncertainty, spurious_signal};
 
 pub(crate) use fitter::{FitRange, fit_in_range, fit_with_signal};
-pub(crate) use likelihood::{Background, Design, Model};
+pub(crate) use likelihood::{Background, Design, Loss, Model};
 
 /// Errors of the fits and limits: invalid configuration or input, or a fit that cannot start.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -75,8 +77,8 @@ pub enum FitMethod {
     /// **Decision**: high-mass bins hold few or no events).
     #[default]
     Poisson,
-    /// Neyman χ² = Σ_{n_i > 0} (n_i − ν_i)²/n_i, empty bins skipped (ROOT's default, for
-    /// comparison with `chekanov/GlobalMultiMass`).
+    /// Neyman χ² = Σ (n_i − ν_i)²/σ_i² with σ_i² = n_i (Σw²_i for [`fit_hist`]), bins with
+    /// σ_i² = 0 skipped (ROOT's default, for comparison with `chekanov/GlobalMultiMass`).
     NeymanChi2,
 }
 
@@ -165,8 +167,10 @@ pub struct FitResult {
     pub first_bin: usize,
     pub end_bin: usize,
     pub range_gev: (f64, f64),
-    /// Sum of counts in the fit range.
+    /// Sum of counts in the fit range, and Kish's effective number of entries (Σw)²/Σw² there
+    /// (equal to `entries` for plain counts, which are taken as unit-weight events).
     pub entries: f64,
+    pub effective_entries: f64,
     /// (p1, …, p5); p1 in events per GeV.
     pub parameters: [f64; N_PARAMS],
     /// Uncertainties and covariance of the parameters from the inverse Hessian; `None` where

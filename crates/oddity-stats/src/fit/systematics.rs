@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::fitter::{FitRange, fit_in_range, fit_with_signal};
 use super::function::N_PARAMS;
-use super::likelihood::{Background, Design, Model};
+use super::likelihood::{Background, Design, Loss, Model};
 use super::minimise::MAX_DIM;
 use super::{FitConfig, FitError, FitMethod, FitResult};
 use crate::limits::gaussian_template;
@@ -99,8 +99,7 @@ pub fn spurious_signal(
         .iter()
         .map(|&mass| {
             let signal = gaussian_template(range.edges, mass, rel_width);
-            let model =
-                Model { background: Background::Function(&design), signal: Some(&signal), method: FitMethod::Poisson };
+            let model = Model { background: Background::Function(&design), signal: Some(&signal), loss: Loss::Poisson };
             let (m, error) = fit_with_signal(&model, pseudo_data, start)?;
             let mu = m.params[model.mu_index()];
             Ok(SpuriousSignalPoint { mass, signal: mu, error, significance: error.map(|e| mu / e) })
