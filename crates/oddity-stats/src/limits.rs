@@ -283,7 +283,8 @@ impl<'a> TestStatistic<'a> {
         Ok(s)
     }
 
-    /// min over θ of the objective at fixed μ.
+    /// min over θ of the objective at fixed μ. A fit that stops short of the EDM tolerance
+    /// still returns its best value: it can only overestimate the minimum, i.e. q̃.
     fn conditional(&mut self, mu: f64) -> Result<f64, FitError> {
         let mut p = self.warm;
         p[self.model.mu_index()] = mu;
@@ -402,7 +403,7 @@ fn bisect(mut above: impl FnMut(f64) -> Result<bool, FitError>, guess: f64) -> R
         hi *= 2.0;
         doublings += 1;
         if doublings > 200 {
-            return Err(FitError::NotBracketed { mu: hi, cls: f64::NAN });
+            return Err(FitError::NotBracketed { mu: hi });
         }
     }
     while hi - lo > 1e-4 * hi {

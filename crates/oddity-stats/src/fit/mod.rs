@@ -65,8 +65,8 @@ pub enum FitError {
     MassOutsideRange { mass: f64, lo: f64, hi: f64 },
     #[error("{what}: the {length} values must match the {bins} bins")]
     TemplateLength { what: &'static str, length: usize, bins: usize },
-    #[error("upper limit not bracketed: CLs is still {cls} at μ = {mu}")]
-    NotBracketed { mu: f64, cls: f64 },
+    #[error("upper limit not bracketed: still below the crossing (CLs ≥ 1 − CL, or √q_A below target) at μ = {mu}")]
+    NotBracketed { mu: f64 },
 }
 
 /// Which objective the fit minimises.
