@@ -2,9 +2,10 @@
 //!
 //! - [`DijetFunction`]: the nominal five-parameter dijet function and its alternative, in
 //!   x = m/√s; [`expected_counts`] integrates either over bins.
-//! - [`fit_spectrum`] (counts per bin) and [`fit_hist`] (a weighted [`crate::Hist1D`]): binned maximum-likelihood (or Neyman χ²) fit of counts per bin, in
-//!   stages (p1–p3, +p4, +p5) from several start points, returning a [`FitResult`] with
-//!   parameters, uncertainties, χ²/ndf, per-bin expectations and pulls.
+//! - [`fit_spectrum`] (counts per bin) and [`fit_hist`] (a weighted [`crate::Hist1D`]): binned
+//!   maximum-likelihood (or Neyman χ²) fit in stages (p1–p3, +p4, +p5) from several start
+//!   points, returning a [`FitResult`] with parameters, uncertainties, χ²/ndf, per-bin
+//!   expectations and pulls.
 //! - [`shape_uncertainty`] and [`spurious_signal`]: the background-shape systematics.
 //!
 //! # Parametrisation and minimiser
@@ -16,7 +17,10 @@
 //! a small damped Newton (Levenberg–Marquardt) method on the exact Hessian; see the
 //! `minimise` module for why it is hand-written rather than taken from `argmin`.
 //! Reported uncertainties come from the inverse Hessian of −ln L (of χ²/2 for Neyman fits)
-//! at the minimum, transformed to p1 with σ(p1) = p1·σ(ln p1).
+//! at the minimum, transformed to p1 with σ(p1) = p1·σ(ln p1). The five parameters are
+//! strongly correlated over a typical fit range (ln(1 − x) is nearly a polynomial in ln x):
+//! the fitted curve is far better determined than the individual parameters, whose
+//! linearised errors are only a guide for spectra of ≲ 10⁶ events.
 //!
 //! # Weighted spectra
 //!
