@@ -8,11 +8,24 @@
 //!   significant window, `hunt` adds seeded, thread-count-independent pseudo-experiments and
 //!   the global p-value, `inject` runs the signal-injection test, and 1D `hunt_channels`
 //!   combines several channels.
+//! - [`fit`]: background fits of invariant-mass spectra (physics-spec §9.3): the nominal and
+//!   alternative dijet functions ([`DijetFunction`]), [`fit_spectrum`] (binned Poisson
+//!   likelihood or Neyman χ², staged, several start points, exact-Hessian damped Newton) giving
+//!   a [`FitResult`] with uncertainties, χ²/ndf and pulls, and the shape and spurious-signal
+//!   systematics ([`fit::shape_uncertainty`], [`fit::spurious_signal`]).
+//! - [`limits`]: CLs upper limits on Gaussian signals with the five fit parameters profiled
+//!   (physics-spec §9.7; asymptotic formulae of arXiv 1007.1727, optional toys):
+//!   [`upper_limit`] takes counts, bin edges, a [`FitConfig`] and a [`LimitConfig`] and returns a
+//!   [`Limit`] with observed and expected (±1σ, ±2σ) limits. Fits and limits share [`FitError`].
 //!
 //! No libtorch here: statistics build and test in seconds.
 
 pub mod bumphunter;
+pub mod fit;
 mod hist;
+pub mod limits;
 
 pub use bumphunter::{BumpHunter1D, BumpHunter2D, BumpHunterError};
+pub use fit::{DijetFunction, FitConfig, FitError, FitMethod, FitResult, FitStatus, fit_spectrum};
 pub use hist::{Hist1D, HistError};
+pub use limits::{Limit, LimitConfig, upper_limit};
