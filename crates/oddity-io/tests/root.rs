@@ -3,6 +3,8 @@
 //! numeric leaf type of the uproot fixture (`tools/reference/make_root_fixture.py`) must read as
 //! uproot reads it, and errors must name the file and the nearest valid names.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap fixture reads
+
 use std::path::{Path, PathBuf};
 
 use oddity_io::root::LeafType;
