@@ -9,6 +9,8 @@
 //! - [`fourvec`]: four-vector helpers (p_x, p_y, p_z, rapidity, invariant mass, Δφ), f64, GeV.
 //! - [`summary`]: streaming sample summaries (Σw, effective sample size, process mix,
 //!   multiplicities, weighted MET/HT quantiles).
+//! - [`masses`]: the nine leading-object invariant masses of the ATLAS search (m_jj, m_jb,
+//!   m_bb, m_je, m_jμ, m_jγ, m_be, m_bμ, m_bγ; [`MassPair`]) per event and per table.
 //! - [`selection`]: object preselection profiles and event selections (the DarkMachines
 //!   channels 1, 2a, 2b, 3 and the 4-top region) built in and loadable from TOML.
 //!
@@ -17,11 +19,13 @@
 
 pub mod fourvec;
 mod kind;
+pub mod masses;
 pub mod selection;
 pub mod summary;
 mod table;
 
 pub use kind::{ObjectKind, UnknownToken};
+pub use masses::{EventMasses, MassColumns, MassPair, event_masses, table_masses};
 pub use selection::{Preselection, Selection, SelectionError};
 pub use summary::{Summary, SummaryReport};
 pub use table::{Event, EventHeader, EventTable, ObjectRef, Objects, TableError};

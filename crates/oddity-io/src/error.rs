@@ -16,6 +16,24 @@ pub enum IoError {
     Parquet { path: PathBuf, message: String },
     #[error("{path}: cannot tell the format from the name; expected .csv, .csv.gz or .parquet", path = path.display())]
     UnknownFormat { path: PathBuf },
+    /// A `FILE.root:tree/branch` column specification that does not parse.
+    #[error("'{spec}': {message}; expected FILE.root:tree/branch")]
+    RootSpec { spec: String, message: String },
+    /// No TTree of that name; `available` lists the trees nearest first.
+    #[error("{path}: no TTree '{tree}'; trees in the file, nearest first: {available}", path = path.display())]
+    RootTree { path: PathBuf, tree: String, available: String },
+    /// The key exists but holds another class (a histogram, a directory).
+    #[error("{path}: key '{key}' is a {class}, not a TTree", path = path.display())]
+    RootNotTree { path: PathBuf, key: String, class: String },
+    /// No branch of that name; `available` lists the tree's branches nearest first.
+    #[error("{path}: tree '{tree}' has no branch '{branch}'; branches, nearest first: {available}", path = path.display())]
+    RootBranch { path: PathBuf, tree: String, branch: String, available: String },
+    /// The branch holds arrays, vectors, strings or objects rather than one number per entry.
+    #[error("{path}: tree '{tree}' branch '{branch}' holds '{type_name}', not one number per entry; expected a flat branch of double, float, (u)int8..64_t or bool", path = path.display())]
+    RootNotFlat { path: PathBuf, tree: String, branch: String, type_name: String },
+    /// oxyroot could not read the file, tree or branch (including files it does not support).
+    #[error("{path}: {message}", path = path.display())]
+    Root { path: PathBuf, message: String },
 }
 
 /// A malformed DarkMachines line (physics-spec §2.3).
