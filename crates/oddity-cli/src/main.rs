@@ -5,6 +5,7 @@
 //! error (malformed file, missing file, bad option), 1 anything else (e.g. a failed write).
 
 mod cmd;
+mod column;
 mod embedded;
 mod evaluation;
 mod input;
@@ -49,6 +50,14 @@ enum Command {
     Eval(cmd::eval::Args),
     /// A self-contained HTML report comparing trained runs on signal files.
     Report(cmd::report::Args),
+    /// The statistical search on score files: anomaly regions at fixed cross section, the
+    /// nine invariant-mass spectra, dijet fits, BumpHunter, limits.
+    Search(cmd::search::Args),
+    /// BumpHunter scan of one observable (ROOT, Parquet or CSV column) against a reference.
+    Bumphunt(cmd::bumphunt::Args),
+    /// Combine the calibrated scores of several detectors (AND, OR, AVG, PROD) into a new
+    /// score file.
+    Combine(cmd::combine::Args),
     /// Run the demonstration on the embedded sample.
     Demo(cmd::demo::Args),
 }
@@ -97,6 +106,9 @@ fn main() -> ExitCode {
         Command::Score(a) => cmd::score::run(a, global),
         Command::Eval(a) => cmd::eval::run(a, global),
         Command::Report(a) => cmd::report::run(a, global),
+        Command::Search(a) => cmd::search::run(a, global),
+        Command::Bumphunt(a) => cmd::bumphunt::run(a, global),
+        Command::Combine(a) => cmd::combine::run(a, global),
         Command::Demo(a) => cmd::demo::run(a, global),
     };
     match result {
@@ -121,6 +133,7 @@ fn main() -> ExitCode {
 fn exit_code(e: &anyhow::Error) -> u8 {
     let is_write =
         e.chain().any(|c| matches!(c.downcast_ref::<oddity_io::IoError>(), Some(oddity_io::IoError::Write { .. })))
-            || e.chain().any(|c| c.downcast_ref::<input::OutputError>().is_some());
+            || e.chain().any(|c| c.downcast_ref::<input::OutputError>().is_some())
+            || e.chain().any(|c| c.downcast_ref::<oddity_plot::PlotError>().is_some());
     if is_write { 1 } else { 2 }
 }

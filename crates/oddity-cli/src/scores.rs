@@ -1,6 +1,8 @@
 //! Score files: one row per scored event with the observables the evaluation and the search
 //! need, as Parquet (`file`, `process`, `source_line`, `event_id`, `weight`, `score`, `met`,
-//! `ht`, `mjj`). Documented in `docs/run-files.md`.
+//! `ht` and the nine invariant masses of physics-spec §9.2: `mjj`, `mjb`, `mbb`, `mje`,
+//! `mjmu`, `mjgamma`, `mbe`, `mbmu`, `mbgamma`, GeV, NaN where the objects are missing).
+//! Documented in `docs/run-files.md`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray, UInt64Array}
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use oddity_core::EventTable;
+use oddity_core::masses::{MassPair, table_masses};
 use parquet::arrow::ArrowWriter;
 
 use crate::evaluation::Scored;
@@ -25,23 +28,14 @@ pub struct ScoreTable {
     score: Vec<f64>,
     met: Vec<f64>,
     ht: Vec<f64>,
-    mjj: Vec<f64>,
-}
-
-/// Invariant mass of the two leading (b-)jets, GeV; NaN with fewer than two.
-fn mjj(table: &EventTable, i: usize) -> f64 {
-    let e = table.event(i);
-    let mut jets: Vec<_> = e.objects.iter().filter(|o| o.kind.is_jet()).collect();
-    if jets.len() < 2 {
-        return f64::NAN;
-    }
-    jets.sort_by(|a, b| b.pt.total_cmp(&a.pt));
-    oddity_core::fourvec::pair_mass(jets[0].p4(), jets[1].p4())
+    /// The nine invariant masses, in [`MassPair::ALL`] order.
+    masses: [Vec<f64>; 9],
 }
 
 impl ScoreTable {
     /// Appends the events of `table` (read from `file`) with their `scores`.
     pub fn push(&mut self, file: &str, table: &EventTable, scores: &[f64]) {
+        let masses = table_masses(table);
         for (i, &s) in scores.iter().enumerate().take(table.len()) {
             self.file.push(file.to_owned());
             self.process.push(table.process_names[table.process[i] as usize].clone());
@@ -51,7 +45,9 @@ impl ScoreTable {
             self.score.push(s);
             self.met.push(table.met[i]);
             self.ht.push(table.event(i).ht(None));
-            self.mjj.push(mjj(table, i));
+            for (pair, column) in masses.iter() {
+                self.masses[pair.index()].push(column[i]);
+            }
         }
     }
 
@@ -62,7 +58,7 @@ impl ScoreTable {
     /// Writes the table as Parquet, atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         let f64s = |v: &[f64]| Arc::new(Float64Array::from(v.to_vec())) as ArrayRef;
-        let columns: Vec<(&str, DataType, ArrayRef)> = vec![
+        let mut columns: Vec<(&str, DataType, ArrayRef)> = vec![
             ("file", DataType::Utf8, Arc::new(StringArray::from(self.file.clone()))),
             ("process", DataType::Utf8, Arc::new(StringArray::from(self.process.clone()))),
             ("source_line", DataType::UInt64, Arc::new(UInt64Array::from(self.source_line.clone()))),
@@ -71,8 +67,8 @@ impl ScoreTable {
             ("score", DataType::Float64, f64s(&self.score)),
             ("met", DataType::Float64, f64s(&self.met)),
             ("ht", DataType::Float64, f64s(&self.ht)),
-            ("mjj", DataType::Float64, f64s(&self.mjj)),
         ];
+        columns.extend(MassPair::ALL.iter().map(|p| (p.column(), DataType::Float64, f64s(&self.masses[p.index()]))));
         let schema =
             Arc::new(Schema::new(columns.iter().map(|(n, t, _)| Field::new(*n, t.clone(), false)).collect::<Vec<_>>()));
         let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, _, a)| a).collect())
@@ -110,7 +106,7 @@ pub fn read_scores_by(path: &Path, group: &str) -> Result<Vec<Scored>> {
             batch.column_by_name(name).cloned().with_context(|| {
                 let have: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
                 format!(
-                    "{}: no column '{name}' (a score file from `oddity score` has file, process, source_line, event_id, weight, score, met, ht, mjj; found {})",
+                    "{}: no column '{name}' (a score file from `oddity score` has file, process, source_line, event_id, weight, score, met, ht and the mass columns mjj … mbgamma; found {})",
                     path.display(),
                     have.join(", ")
                 )
@@ -153,4 +149,83 @@ pub fn read_scores_by(path: &Path, group: &str) -> Result<Vec<Scored>> {
         anyhow::bail!("{}: no scored events", path.display());
     }
     Ok(groups)
+}
+
+/// What the search needs of a score file: score, weight and the nine masses per event.
+#[derive(Debug, Default, Clone)]
+pub struct SearchSample {
+    pub score: Vec<f64>,
+    pub weight: Vec<f64>,
+    masses: [Vec<f64>; 9],
+}
+
+impl SearchSample {
+    /// The masses of one pair, GeV (NaN where absent).
+    pub fn masses(&self, pair: MassPair) -> &[f64] {
+        &self.masses[pair.index()]
+    }
+
+    /// The same events with every weight multiplied by `factor` (pb to expected events).
+    pub fn scaled(mut self, factor: f64) -> Self {
+        self.weight.iter_mut().for_each(|w| *w *= factor);
+        self
+    }
+
+    pub fn append(&mut self, other: SearchSample) {
+        self.score.extend(other.score);
+        self.weight.extend(other.weight);
+        for (mine, theirs) in self.masses.iter_mut().zip(other.masses) {
+            mine.extend(theirs);
+        }
+    }
+
+    /// Events, Σw, Σw² and the effective sample size.
+    pub fn summary(&self, files: Vec<std::path::PathBuf>) -> SampleTotals {
+        let (sw, sw2) = self.weight.iter().fold((0.0, 0.0), |(a, b), w| (a + w, b + w * w));
+        SampleTotals {
+            files,
+            events: self.score.len(),
+            sum_weights: sw,
+            sum_weights2: sw2,
+            ess: if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 },
+        }
+    }
+}
+
+/// Totals of a [`SearchSample`] for summaries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SampleTotals {
+    pub files: Vec<std::path::PathBuf>,
+    pub events: usize,
+    pub sum_weights: f64,
+    pub sum_weights2: f64,
+    /// Effective sample size (Σw)²/Σw².
+    pub ess: f64,
+}
+
+/// Reads score, weight and the nine mass columns of a score file. A file written before the
+/// mass columns existed is named with the columns it lacks.
+pub fn read_search_sample(path: &Path) -> Result<SearchSample> {
+    use crate::column::read_parquet_column;
+    let read = |name: &str| {
+        read_parquet_column(path, name).with_context(|| {
+            format!("{}: reading column '{name}' (score files need score, weight and the nine mass columns; re-score with `oddity score` if they are missing)", path.display())
+        })
+    };
+    let score = read("score")?;
+    let weight = read("weight")?;
+    if let Some(i) = score.iter().position(|s| s.is_nan()) {
+        anyhow::bail!("{}: row {}: score is NaN", path.display(), i + 1);
+    }
+    if let Some(i) = weight.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        anyhow::bail!("{}: row {}: weight {} (expected finite and >= 0)", path.display(), i + 1, weight[i]);
+    }
+    let mut masses: [Vec<f64>; 9] = Default::default();
+    for pair in MassPair::ALL {
+        masses[pair.index()] = read(pair.column())?;
+    }
+    if score.is_empty() {
+        anyhow::bail!("{}: no scored events", path.display());
+    }
+    Ok(SearchSample { score, weight, masses })
 }

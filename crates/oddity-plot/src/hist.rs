@@ -71,33 +71,43 @@ impl Plot for Hist1D {
 }
 
 fn validate_hist(h: &Hist1D, path: &Path) -> Result<(), PlotError> {
+    validate_binned(&h.edges, h.series.iter().map(|s| (s.label.as_str(), s.values.as_slice())), path)
+}
+
+/// Checks bin edges (at least two, finite, strictly increasing) and that every named series
+/// has one finite value per bin; errors name `path`.
+pub(crate) fn validate_binned<'a>(
+    edges: &[f64],
+    series: impl Iterator<Item = (&'a str, &'a [f64])>,
+    path: &Path,
+) -> Result<(), PlotError> {
     let invalid = |reason: String| PlotError::InvalidEdges { path: path.to_path_buf(), reason };
-    if h.edges.len() < 2 {
-        return Err(invalid(format!("need at least 2 edges (1 bin), got {}", h.edges.len())));
+    if edges.len() < 2 {
+        return Err(invalid(format!("need at least 2 edges (1 bin), got {}", edges.len())));
     }
-    if let Some((i, e)) = h.edges.iter().enumerate().find(|(_, e)| !e.is_finite()) {
+    if let Some((i, e)) = edges.iter().enumerate().find(|(_, e)| !e.is_finite()) {
         return Err(invalid(format!("edge {i} is not finite ({e})")));
     }
-    if let Some(i) = h.edges.windows(2).position(|w| w[0] >= w[1]) {
+    if let Some(i) = edges.windows(2).position(|w| w[0] >= w[1]) {
         return Err(invalid(format!(
             "edges are not strictly increasing at index {} ({} >= {})",
             i + 1,
-            h.edges[i],
-            h.edges[i + 1]
+            edges[i],
+            edges[i + 1]
         )));
     }
-    let nbins = h.edges.len() - 1;
-    for s in &h.series {
-        if s.values.len() != nbins {
+    let nbins = edges.len() - 1;
+    for (label, values) in series {
+        if values.len() != nbins {
             return Err(PlotError::LengthMismatch {
                 path: path.to_path_buf(),
-                series: s.label.clone(),
-                got: s.values.len(),
+                series: label.to_owned(),
+                got: values.len(),
                 expected: nbins,
             });
         }
-        if let Some((bin, &value)) = s.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(PlotError::NonFinite { path: path.to_path_buf(), series: s.label.clone(), bin, value });
+        if let Some((bin, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(PlotError::NonFinite { path: path.to_path_buf(), series: label.to_owned(), bin, value });
         }
     }
     Ok(())

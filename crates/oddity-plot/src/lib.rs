@@ -2,7 +2,7 @@
 //!
 //! This crate only *renders* what it is given: callers compute bin edges,
 //! bin contents and category counts elsewhere and hand them over as a
-//! [`Hist1D`], [`Bars`], [`Lines`] or [`BoxPlot`]. Four entry points write a
+//! [`Hist1D`], [`Bars`], [`Lines`], [`BoxPlot`] or [`Spectrum`]. Five entry points write a
 //! picture to disk:
 //!
 //! * [`render_hist1d`] draws one or more binned series over shared bin edges.
@@ -15,6 +15,10 @@
 //!   improvement, training curves, AUC versus JES shift).
 //! * [`render_boxplot`] draws one box-and-whisker per category (e.g. the
 //!   DarkMachines total-improvement distribution per model).
+//! * [`render_spectrum`] draws a binned spectrum: data points with error bars,
+//!   step curves (fits, references), a shaded window, a vertical marker and an
+//!   optional pull panel (mass spectra with fits, BumpHunter windows,
+//!   test-statistic distributions).
 //!
 //! Every plot type also has a `to_svg_string` method returning the SVG
 //! document as text, for embedding inline in a self-contained HTML report.
@@ -62,6 +66,7 @@ mod error;
 mod hist;
 mod lines;
 mod render;
+mod spectrum;
 mod style;
 
 pub use bars::{Bars, render_bars};
@@ -69,6 +74,7 @@ pub use boxplot::{BoxPlot, BoxStats, render_boxplot};
 pub use error::PlotError;
 pub use hist::{Hist1D, Series, render_hist1d};
 pub use lines::{Curve, LegendPosition, Lines, render_lines};
+pub use spectrum::{Points, Spectrum, render_spectrum};
 
 /// Width of every rendered picture, in pixels.
 pub const WIDTH: u32 = 800;

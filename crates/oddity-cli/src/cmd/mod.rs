@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod bumphunt;
+pub mod combine;
 pub mod convert;
 pub mod demo;
 pub mod eval;
@@ -7,5 +9,6 @@ pub mod features;
 pub mod inspect;
 pub mod report;
 pub mod score;
+pub mod search;
 pub mod select;
 pub mod train;

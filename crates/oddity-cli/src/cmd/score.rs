@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output Parquet file (columns: file, process, source_line, event_id, weight, score,
-    /// met, ht, mjj).
+    /// met, ht and the nine masses mjj, mjb, mbb, mje, mjmu, mjgamma, mbe, mbmu, mbgamma).
     #[arg(short, long, value_name = "SCORES.parquet")]
     pub output: PathBuf,
     /// Device: cpu, cuda, cuda:N or auto (default: the run's).

@@ -1,0 +1,532 @@
+//! `oddity search`: the model-independent search of seed 004 (physics-spec §9) on score files.
+//!
+//! 1. Anomaly regions: score thresholds fixed on the background sample at a cross section
+//!    (default 10, 1, 0.1 pb at the given luminosity) or at a background efficiency.
+//! 2. The nine invariant-mass spectra (ATLAS binning) of the data events in each region.
+//! 3. Per spectrum with enough entries: the nominal 5-parameter dijet fit and the alternative
+//!    function (shape uncertainty), pulls, BumpHunter against the fitted background with
+//!    pseudo-experiments, optional CLs upper limits on Gaussian signals.
+//! 4. `search.json`, `summary.txt`, `spectra.csv` and plots (spectrum with fit, pulls and bump
+//!    window; test-statistic distribution with the observed value).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use oddity_core::masses::MassPair;
+use oddity_plot::{Points, Series, Spectrum, render_spectrum};
+use oddity_stats::bumphunter::{BumpHunter1D, Hunt1D};
+use oddity_stats::fit::shape_uncertainty;
+use oddity_stats::regions::{AnomalyRegion, RegionYield, ScoreRanking, region_yield};
+use oddity_stats::{FitConfig, FitResult, Hist1D, Limit, LimitConfig, upper_limit};
+use rand::SeedableRng;
+use rand_distr::Distribution;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::Global;
+use crate::input::write_atomic;
+use crate::scores::{SampleTotals, SearchSample, read_search_sample};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Score file (from `oddity score`) of the background sample that fixes the anomaly-region
+    /// thresholds.
+    #[arg(long, value_name = "SCORES.parquet")]
+    pub background: PathBuf,
+    /// Score files searched ("data"), concatenated; default: the background itself (a
+    /// closure test).
+    #[arg(long, value_name = "SCORES.parquet")]
+    pub data: Vec<PathBuf>,
+    /// Anomaly regions at these cross sections, pb (ATLAS: 10, 1, 0.1 pb at 140 fb⁻¹).
+    #[arg(long, value_delimiter = ',', value_name = "PB", default_values_t = vec![10.0, 1.0, 0.1])]
+    pub xsec: Vec<f64>,
+    /// Anomaly regions at these (weighted) background efficiencies instead of `--xsec`.
+    #[arg(long, value_delimiter = ',', value_name = "EB")]
+    pub eff: Vec<f64>,
+    /// Integrated luminosity, fb⁻¹.
+    #[arg(long, value_name = "FB-1", default_value_t = 140.0)]
+    pub lumi: f64,
+    /// What the `weight` column holds: `pb` per event (simulation such as the embedded
+    /// sample: expected events = w × 1000 × lumi) or expected `events` (data: w = 1).
+    #[arg(long, value_enum, default_value_t = WeightUnit::Pb)]
+    pub weights: WeightUnit,
+    /// Replace each data spectrum by a Poisson fluctuation of its expected counts, seeded
+    /// (for simulated "data", whose weighted counts are not Poisson).
+    #[arg(long, value_name = "SEED")]
+    pub poisson_data: Option<u64>,
+    /// Spectra to search (default all nine): mjj, mjb, mbb, mje, mjmu, mjgamma, mbe, mbmu, mbgamma.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub spectra: Vec<String>,
+    /// Fit range: bins whose centre lies in [m-min, m-max], GeV.
+    #[arg(long, default_value_t = 300.0)]
+    pub m_min: f64,
+    #[arg(long, default_value_t = 9000.0)]
+    pub m_max: f64,
+    /// Spectra with fewer entries in the fit range are not fitted.
+    #[arg(long, default_value_t = 50.0)]
+    pub min_entries: f64,
+    /// BumpHunter pseudo-experiments per spectrum.
+    #[arg(long, default_value_t = 10_000)]
+    pub npe: usize,
+    /// Seed of the pseudo-experiments.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// BumpHunter window widths in bins.
+    #[arg(long, default_value_t = 2)]
+    pub width_min: usize,
+    #[arg(long, default_value_t = 30)]
+    pub width_max: usize,
+    /// CLs upper limits on Gaussian signals at these masses, GeV (inside the fit range).
+    #[arg(long, value_delimiter = ',', value_name = "GEV")]
+    pub limit_masses: Vec<f64>,
+    /// Relative widths σ_X/m_X of the Gaussian signals.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.0, 0.05, 0.10, 0.15])]
+    pub limit_widths: Vec<f64>,
+    /// Output directory.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+impl Args {
+    /// The command line's defaults with empty paths, for callers such as the demo (one
+    /// source of truth: the clap attributes above).
+    pub fn defaults() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            args: Args,
+        }
+        Wrap::parse_from(["search", "--background", "", "-o", ""]).args
+    }
+}
+
+/// Units of the `weight` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightUnit {
+    Pb,
+    Events,
+}
+
+#[derive(Debug, Serialize)]
+struct SearchOutput {
+    luminosity_fb: f64,
+    weights: WeightUnit,
+    poisson_data: Option<u64>,
+    /// Totals in expected events at the luminosity.
+    background: SampleTotals,
+    data: SampleTotals,
+    fit: FitConfig,
+    bumphunter: BumpHunterSettings,
+    regions: Vec<RegionOutput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct BumpHunterSettings {
+    width_min: usize,
+    width_max: usize,
+    npe: usize,
+    seed: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct RegionOutput {
+    label: String,
+    region: AnomalyRegion,
+    /// Data events in the region (expected events, Σw², ESS).
+    data: RegionYield,
+    spectra: Vec<SpectrumOutput>,
+}
+
+#[derive(Debug, Serialize)]
+struct SpectrumOutput {
+    name: &'static str,
+    /// Σw of the data events with this pair in the region (all bins, flow included).
+    entries: f64,
+    /// Why the spectrum was not fitted or scanned, if it was not.
+    skipped: Option<String>,
+    fit: Option<FitResult>,
+    /// The alternative function fitted to the same bins and ν_alt − ν per fitted bin.
+    alternative: Option<FitResult>,
+    shape_difference: Option<Vec<f64>>,
+    bump: Option<BumpSummary>,
+    limits: Vec<Limit>,
+}
+
+/// BumpHunter's result without the per-window and per-pseudo-experiment lists.
+#[derive(Debug, Serialize)]
+struct BumpSummary {
+    edges_gev: [f64; 2],
+    loc: usize,
+    width: usize,
+    data: f64,
+    background: f64,
+    signal: f64,
+    local_p: f64,
+    t: f64,
+    z_local: f64,
+    global_p: f64,
+    z_global: f64,
+    z_global_is_lower_limit: bool,
+}
+
+pub fn run(args: Args, _global: Global) -> Result<()> {
+    let spectra = parse_spectra(&args.spectra)?;
+    validate(&args)?;
+    let scale = match args.weights {
+        WeightUnit::Pb => oddity_stats::regions::FB_PER_PB * args.lumi,
+        WeightUnit::Events => 1.0,
+    };
+    let background = read_search_sample(&args.background)?.scaled(scale);
+    let data_files = if args.data.is_empty() { vec![args.background.clone()] } else { args.data.clone() };
+    let mut data = SearchSample::default();
+    for f in &data_files {
+        data.append(read_search_sample(f)?.scaled(scale));
+    }
+    let ranking = ScoreRanking::new(&background.score, Some(&background.weight))
+        .with_context(|| format!("{}: ranking the background scores", args.background.display()))?;
+    let regions = regions(&args, &ranking)?;
+    let fit = FitConfig { m_min: args.m_min, m_max: args.m_max, min_entries: args.min_entries, ..FitConfig::default() };
+    let bh =
+        BumpHunterSettings { width_min: args.width_min, width_max: args.width_max, npe: args.npe, seed: args.seed };
+    let plots = args.output.join("plots");
+    std::fs::create_dir_all(&plots)
+        .map_err(|e| crate::input::OutputError(format!("{}: cannot create directory: {e}", plots.display())))?;
+    let mut outputs = Vec::new();
+    let mut csv = String::from("region,spectrum,bin_lo,bin_hi,data,fit,alternative,pull\n");
+    for (r, (label, region)) in regions.into_iter().enumerate() {
+        let in_region = region_yield(&data.score, Some(&data.weight), region.threshold)
+            .with_context(|| format!("selecting the data of region {label}"))?;
+        let spectra_out: Vec<(SpectrumOutput, Vec<f64>, Option<Hunt1D>)> = spectra
+            .par_iter()
+            .enumerate()
+            .map(|(k, &pair)| {
+                let seed = args.poisson_data.map(|s| s ^ ((r as u64) << 32) ^ k as u64);
+                search_spectrum(&args, &fit, &bh, &data, region.threshold, pair, seed)
+            })
+            .collect::<Result<_>>()?;
+        let mut spectra_summaries = Vec::new();
+        for (s, counts, hunt) in spectra_out {
+            append_csv(&mut csv, &label, &s, &counts);
+            if s.fit.is_some() {
+                plot_spectrum(&plots, &label, &s, &counts, hunt.as_ref())?;
+            }
+            spectra_summaries.push(s);
+        }
+        outputs.push(RegionOutput { label, region, data: in_region, spectra: spectra_summaries });
+    }
+    let out = SearchOutput {
+        luminosity_fb: args.lumi,
+        weights: args.weights,
+        poisson_data: args.poisson_data,
+        background: background.summary(vec![args.background.clone()]),
+        data: data.summary(data_files),
+        fit,
+        bumphunter: bh,
+        regions: outputs,
+    };
+    write_atomic(&args.output.join("search.json"), serde_json::to_string_pretty(&out)?.as_bytes())?;
+    write_atomic(&args.output.join("spectra.csv"), csv.as_bytes())?;
+    let text = summary_text(&out);
+    write_atomic(&args.output.join("summary.txt"), text.as_bytes())?;
+    print!("{text}");
+    println!("results in {}, plots in {}", args.output.join("search.json").display(), plots.display());
+    Ok(())
+}
+
+fn parse_spectra(names: &[String]) -> Result<Vec<MassPair>> {
+    if names.is_empty() {
+        return Ok(MassPair::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            MassPair::from_column(n).with_context(|| {
+                let all: Vec<&str> = MassPair::ALL.iter().map(|p| p.column()).collect();
+                format!("--spectra: unknown spectrum '{n}' (expected one of {})", all.join(", "))
+            })
+        })
+        .collect()
+}
+
+fn validate(args: &Args) -> Result<()> {
+    if !(args.lumi.is_finite() && args.lumi > 0.0) {
+        bail!("--lumi {}: expected a luminosity > 0 fb⁻¹", args.lumi);
+    }
+    if args.npe == 0 {
+        bail!("--npe 0: at least one pseudo-experiment is needed");
+    }
+    if args.width_min == 0 || args.width_max < args.width_min {
+        bail!("--width-min {} --width-max {}: expected 1 ≤ width-min ≤ width-max", args.width_min, args.width_max);
+    }
+    if let Some(w) = args.limit_widths.iter().find(|w| !(0.0..1.0).contains(*w)) {
+        bail!("--limit-widths {w}: expected σ_X/m_X in [0, 1)");
+    }
+    Ok(())
+}
+
+/// The anomaly regions, labelled (`10pb`, `eff0.01`).
+fn regions(args: &Args, ranking: &ScoreRanking) -> Result<Vec<(String, AnomalyRegion)>> {
+    let context = |what: String| format!("{}: anomaly region {what}", args.background.display());
+    if !args.eff.is_empty() {
+        return args
+            .eff
+            .iter()
+            .map(|&e| {
+                Ok((format!("eff{e}"), ranking.at_efficiency(e).with_context(|| context(format!("at eB = {e}")))?))
+            })
+            .collect();
+    }
+    args.xsec
+        .iter()
+        .map(|&s| {
+            let region = ranking
+                .at_cross_section(s, args.lumi)
+                .with_context(|| context(format!("at {s} pb and {} fb⁻¹", args.lumi)))?;
+            Ok((format!("{s}pb"), region))
+        })
+        .collect()
+}
+
+/// Histogram, fits, BumpHunter and limits of one spectrum in one region.
+fn search_spectrum(
+    args: &Args,
+    fit: &FitConfig,
+    bh: &BumpHunterSettings,
+    data: &SearchSample,
+    threshold: f64,
+    pair: MassPair,
+    poisson_seed: Option<u64>,
+) -> Result<(SpectrumOutput, Vec<f64>, Option<Hunt1D>)> {
+    let mut hist = Hist1D::atlas_mass();
+    let masses = data.masses(pair);
+    for ((&s, &w), &m) in data.score.iter().zip(&data.weight).zip(masses) {
+        if s >= threshold && !m.is_nan() {
+            hist.fill(m, w);
+        }
+    }
+    let entries = hist.total();
+    let mut counts = hist.sumw().to_vec();
+    if let Some(seed) = poisson_seed {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        for c in &mut counts {
+            *c = if *c > 0.0 { rand_distr::Poisson::new(*c).map_or(0.0, |p| p.sample(&mut rng)) } else { 0.0 };
+        }
+    }
+    let edges = hist.edges();
+    let mut out = SpectrumOutput {
+        name: pair.column(),
+        entries,
+        skipped: None,
+        fit: None,
+        alternative: None,
+        shape_difference: None,
+        bump: None,
+        limits: Vec::new(),
+    };
+    let shape = match shape_uncertainty(&counts, edges, fit) {
+        Ok(s) => s,
+        Err(e) => {
+            out.skipped = Some(e.to_string());
+            return Ok((out, counts, None));
+        }
+    };
+    let (lo, hi) = (shape.fit.first_bin, shape.fit.end_bin);
+    let hunter = BumpHunter1D {
+        width_min: bh.width_min,
+        width_max: Some(bh.width_max.min(hi - lo)),
+        npe: bh.npe,
+        seed: bh.seed,
+        ..BumpHunter1D::new(edges[lo..=hi].to_vec())
+    };
+    let hunt = match hunter.hunt(&counts[lo..hi], &shape.fit.expected) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            out.skipped = Some(format!("BumpHunter: {e}"));
+            None
+        }
+    };
+    out.bump = hunt.as_ref().map(|h| BumpSummary {
+        edges_gev: h.scan.bump_edges,
+        loc: lo + h.scan.best.loc,
+        width: h.scan.best.width,
+        data: h.scan.best.data,
+        background: h.scan.best.background,
+        signal: h.scan.signal,
+        local_p: h.scan.best.p,
+        t: h.scan.t,
+        z_local: h.scan.z_local,
+        global_p: h.global.p,
+        z_global: h.global.z,
+        z_global_is_lower_limit: h.global.z_is_lower_limit,
+    });
+    for &mass in &args.limit_masses {
+        for &rel_width in &args.limit_widths {
+            let cfg = LimitConfig { luminosity: Some(args.lumi), ..LimitConfig::new(mass, rel_width) };
+            match upper_limit(&counts, edges, fit, &cfg) {
+                Ok(mut l) => {
+                    l.background_fit = None; // the same fit as `fit`
+                    out.limits.push(l);
+                }
+                Err(e) => tracing::warn!("{}: limit at {mass} GeV, width {rel_width}: {e}", pair.column()),
+            }
+        }
+    }
+    out.shape_difference = Some(shape.difference);
+    out.fit = Some(shape.fit);
+    out.alternative = Some(shape.other_fit);
+    Ok((out, counts, hunt))
+}
+
+/// Rows of `spectra.csv`: every bin, with the fits and pulls where the spectrum was fitted.
+fn append_csv(csv: &mut String, region: &str, s: &SpectrumOutput, counts: &[f64]) {
+    let edges = oddity_stats::ATLAS_MASS_EDGES_GEV;
+    for (i, c) in counts.iter().enumerate() {
+        let at = |f: &Option<FitResult>, v: fn(&FitResult) -> &Vec<f64>| {
+            f.as_ref()
+                .filter(|f| (f.first_bin..f.end_bin).contains(&i))
+                .map_or(String::new(), |f| v(f)[i - f.first_bin].to_string())
+        };
+        let _ = writeln!(
+            csv,
+            "{region},{},{},{},{c},{},{},{}",
+            s.name,
+            edges[i],
+            edges[i + 1],
+            at(&s.fit, |f| &f.expected),
+            at(&s.alternative, |f| &f.expected),
+            at(&s.fit, |f| &f.pulls)
+        );
+    }
+}
+
+/// `plots/<region>_<spectrum>.png` (data, fits, pulls, bump window) and
+/// `plots/<region>_<spectrum>_t.png` (BumpHunter's t distribution with the observed t).
+fn plot_spectrum(dir: &Path, region: &str, s: &SpectrumOutput, counts: &[f64], hunt: Option<&Hunt1D>) -> Result<()> {
+    let (Some(fit), Some(alt)) = (&s.fit, &s.alternative) else { return Ok(()) };
+    let (lo, hi) = (fit.first_bin, fit.end_bin);
+    let edges = oddity_stats::ATLAS_MASS_EDGES_GEV[lo..=hi].to_vec();
+    let title = match s.bump.as_ref() {
+        Some(b) => format!(
+            "{region}: {} (χ²/ndf {:.2}, bump Z_loc {:.2}, global p {:.3})",
+            s.name, fit.chi2_ndf, b.z_local, b.global_p
+        ),
+        None => format!("{region}: {} (χ²/ndf {:.2})", s.name, fit.chi2_ndf),
+    };
+    let spectrum = Spectrum {
+        title,
+        x_label: format!("{} [GeV]", s.name),
+        y_label: "events / bin".into(),
+        edges,
+        data: Some(Points::poisson("data", counts[lo..hi].to_vec())),
+        curves: vec![
+            Series { label: "5-parameter fit".into(), values: fit.expected.clone() },
+            Series { label: "alternative fit".into(), values: alt.expected.clone() },
+        ],
+        window: s.bump.as_ref().map(|b| (b.edges_gev[0], b.edges_gev[1])),
+        marker: None,
+        log_y: true,
+        pulls: Some(fit.pulls.clone()),
+    };
+    render_spectrum(&spectrum, &dir.join(format!("{region}_{}.png", s.name)))?;
+    if let Some(h) = hunt {
+        t_distribution_plot(
+            h,
+            &format!("{region}: {} BumpHunter", s.name),
+            &dir.join(format!("{region}_{}_t.png", s.name)),
+        )?;
+    }
+    Ok(())
+}
+
+/// The pseudo-experiments' test statistic as a histogram with the observed t marked.
+pub fn t_distribution_plot(h: &Hunt1D, title: &str, path: &Path) -> Result<()> {
+    let t_max = h.t_pseudo.iter().copied().fold(h.scan.t, f64::max).max(1e-9) * 1.05;
+    let mut hist = Hist1D::uniform(50, 0.0, t_max)?;
+    for &t in &h.t_pseudo {
+        hist.fill(t, 1.0);
+    }
+    let spectrum = Spectrum {
+        title: format!("{title}: global p = {:.4}, Z = {:.2}", h.global.p, h.global.z),
+        x_label: "test statistic t = −ln p_min".into(),
+        y_label: "pseudo-experiments".into(),
+        edges: hist.edges().to_vec(),
+        curves: vec![Series {
+            label: format!("{} background-only pseudo-experiments", h.t_pseudo.len()),
+            values: hist.sumw().to_vec(),
+        }],
+        marker: Some(("observed t".into(), h.scan.t)),
+        log_y: true,
+        ..Spectrum::default()
+    };
+    render_spectrum(&spectrum, path)?;
+    Ok(())
+}
+
+fn summary_text(out: &SearchOutput) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Oddity search at {} fb⁻¹: background {} events (Σw {:.4e} expected events, ESS {:.0}); data {} events (Σw {:.4e}, ESS {:.0}){}",
+        out.luminosity_fb,
+        out.background.events,
+        out.background.sum_weights,
+        out.background.ess,
+        out.data.events,
+        out.data.sum_weights,
+        out.data.ess,
+        out.poisson_data.map_or(String::new(), |seed| format!("; data spectra Poisson-fluctuated (seed {seed})"))
+    );
+    for r in &out.regions {
+        let _ = writeln!(
+            s,
+            "\nregion {}: score ≥ {:.6}, background Σw {:.4e} (eB {:.3e}, ESS {:.0}); data Σw {:.4e} (ESS {:.0})",
+            r.label,
+            r.region.threshold,
+            r.region.selected.sum_weights,
+            r.region.efficiency,
+            r.region.selected.effective_events,
+            r.data.sum_weights,
+            r.data.effective_events
+        );
+        let _ = writeln!(
+            s,
+            "  {:<8} {:>11} {:>8} {:>19} {:>10} {:>6} {:>9} {:>6}",
+            "spectrum", "entries", "χ²/ndf", "bump [GeV]", "local p", "Z_loc", "global p", "Z"
+        );
+        for sp in &r.spectra {
+            match (&sp.fit, &sp.bump) {
+                (Some(f), Some(b)) => {
+                    let _ = writeln!(
+                        s,
+                        "  {:<8} {:>11.4e} {:>7.2}{} {:>8.0}-{:<10.0} {:>10.3e} {:>6.2} {:>9.4} {:>6.2}",
+                        sp.name,
+                        sp.entries,
+                        f.chi2_ndf,
+                        if f.bad_fit { "!" } else { " " },
+                        b.edges_gev[0],
+                        b.edges_gev[1],
+                        b.local_p,
+                        b.z_local,
+                        b.global_p,
+                        b.z_global
+                    );
+                }
+                _ => {
+                    let why = sp.skipped.as_deref().unwrap_or("not scanned");
+                    let _ = writeln!(s, "  {:<8} {:>11.4e}  {why}", sp.name, sp.entries);
+                }
+            }
+            for l in &sp.limits {
+                let _ = writeln!(
+                    s,
+                    "           limit m = {} GeV, σ/m = {}: μ_up {:.4} (expected {:.4} [{:.4}, {:.4}])",
+                    l.mass, l.rel_width, l.observed, l.expected.median, l.expected.minus1, l.expected.plus1
+                );
+            }
+        }
+    }
+    s
+}
