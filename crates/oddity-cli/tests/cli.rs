@@ -232,6 +232,8 @@ fn demo_runs_on_the_embedded_sample() {
         "evaluation.json",
         "plots/scores.png",
         "report/report.html",
+        "search/summary.txt",
+        "search/spectra.csv",
     ] {
         assert!(tmp.path().join("d").join(f).is_file(), "{f} missing");
     }
@@ -255,4 +257,31 @@ fn demo_runs_on_the_embedded_sample() {
         let auc = r["auc"].as_f64().expect("auc");
         assert!((0.0..=1.0).contains(&auc), "{r}");
     }
+    // The search: regions of 10 and 1 pb fixed on the background, nine spectra each; every
+    // fitted spectrum has its plot.
+    let search = read_json(&tmp.path().join("d/search/search.json"));
+    let regions = search["regions"].as_array().expect("regions");
+    assert_eq!(regions.len(), 2);
+    let lumi = search["luminosity_fb"].as_f64().expect("lumi");
+    for (region, sigma) in regions.iter().zip([10.0, 1.0]) {
+        let selected = region["region"]["selected"]["sum_weights"].as_f64().expect("selected");
+        assert!(selected >= sigma * 1000.0 * lumi, "{sigma} pb region holds {selected} events");
+        assert_eq!(region["spectra"].as_array().expect("spectra").len(), 9);
+        for s in region["spectra"].as_array().expect("spectra") {
+            if s["fit"].is_object() {
+                let png = format!(
+                    "d/search/plots/{}_{}.png",
+                    region["label"].as_str().expect("label"),
+                    s["name"].as_str().expect("name")
+                );
+                assert!(tmp.path().join(&png).is_file(), "{png} missing");
+            } else {
+                assert!(s["skipped"].is_string(), "{s}");
+            }
+        }
+    }
+    assert!(
+        regions[0]["spectra"].as_array().expect("spectra").iter().any(|s| s["bump"].is_object()),
+        "no spectrum scanned"
+    );
 }

@@ -128,7 +128,15 @@ impl Plot for Spectrum {
 
     fn draw(&self, area: DrawArea<'_>) -> Result<(), String> {
         let data = self.data.iter().flat_map(|d| d.values.iter().zip(&d.errors).map(|(v, e)| v + e));
-        let values = data.chain(self.curves.iter().flat_map(|c| c.values.iter().copied()));
+        // On a log axis with data, curves only extend the range down to a tenth of the
+        // smallest positive data value: a fit extrapolated over empty bins would otherwise
+        // squeeze the data into the top of the picture.
+        let floor = match (&self.data, self.log_y) {
+            (Some(d), true) => d.values.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min) * 0.1,
+            _ => f64::NEG_INFINITY,
+        };
+        let curves = self.curves.iter().flat_map(|c| c.values.iter().copied()).filter(move |v| *v >= floor);
+        let values = data.chain(curves);
         let headroom = if self.curves.len() + usize::from(self.data.is_some()) > 1 { 0.3 } else { 0.1 };
         let yaxis = YAxis::new(values, self.log_y, headroom);
         match area {

@@ -89,7 +89,7 @@ pub struct Args {
 }
 
 impl Args {
-    /// The command line's defaults with empty paths, for callers such as the demo (one
+    /// The command line's defaults with placeholder paths, for callers such as the demo (one
     /// source of truth: the clap attributes above).
     pub fn defaults() -> Self {
         use clap::Parser;
@@ -98,7 +98,7 @@ impl Args {
             #[command(flatten)]
             args: Args,
         }
-        Wrap::parse_from(["search", "--background", "", "-o", ""]).args
+        Wrap::parse_from(["search", "--background", "unset.parquet", "-o", "unset"]).args
     }
 }
 
@@ -143,7 +143,9 @@ struct RegionOutput {
 #[derive(Debug, Serialize)]
 struct SpectrumOutput {
     name: &'static str,
-    /// Σw of the data events with this pair in the region (all bins, flow included).
+    /// Σw of the data events with this pair in the region (flow bins included).
+    expected_entries: f64,
+    /// Entries of the spectrum searched (after `--poisson-data`), inside the binning.
     entries: f64,
     /// Why the spectrum was not fitted or scanned, if it was not.
     skipped: Option<String>,
@@ -307,7 +309,7 @@ fn search_spectrum(
             hist.fill(m, w);
         }
     }
-    let entries = hist.total();
+    let expected_entries = hist.total();
     let mut counts = hist.sumw().to_vec();
     if let Some(seed) = poisson_seed {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -315,9 +317,11 @@ fn search_spectrum(
             *c = if *c > 0.0 { rand_distr::Poisson::new(*c).map_or(0.0, |p| p.sample(&mut rng)) } else { 0.0 };
         }
     }
+    let entries = counts.iter().sum();
     let edges = hist.edges();
     let mut out = SpectrumOutput {
         name: pair.column(),
+        expected_entries,
         entries,
         skipped: None,
         fit: None,
