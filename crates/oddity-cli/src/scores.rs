@@ -160,6 +160,11 @@ pub struct SearchSample {
 }
 
 impl SearchSample {
+    /// `n` events of weight 1 and score 0, without masses (a raw column searched whole).
+    pub fn unweighted(n: usize) -> Self {
+        Self { score: vec![0.0; n], weight: vec![1.0; n], masses: Default::default() }
+    }
+
     /// The masses of one pair, GeV (NaN where absent).
     pub fn masses(&self, pair: MassPair) -> &[f64] {
         &self.masses[pair.index()]

@@ -156,3 +156,38 @@ fn search_finds_an_injected_bump_in_the_anomalous_region() {
         .code(2)
         .stderr(predicate::str::contains("bkg.parquet"));
 }
+
+#[test]
+fn search_on_a_raw_column_with_signal_injection() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let masses = falling(&mut rng, 20_000);
+    let mut csv = String::from("event,mjj\n");
+    for (i, m) in masses.iter().enumerate() {
+        csv.push_str(&format!("{i},{m}\n"));
+    }
+    std::fs::write(tmp.path().join("m.csv"), csv).expect("write");
+    oddity(tmp.path())
+        .args(["--quiet", "search", "--column", "m.csv:mjj", "--npe", "200", "--seed", "2"])
+        .args(["--inject-mass", "1500", "--inject-events", "50", "-o", "s"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("region all: every event"));
+    let out = read_json(&tmp.path().join("s/search.json"));
+    assert!(out["background"].is_null());
+    assert_eq!(out["data"]["events"], 20_000);
+    let spectra = out["regions"][0]["spectra"].as_array().expect("spectra");
+    assert_eq!(spectra.len(), 1);
+    let s = &spectra[0];
+    assert_eq!(s["name"], "mjj");
+    assert_eq!(s["fit"]["status"], "converged");
+    // Background only: no significant bump.
+    assert!(s["bump"]["global_p"].as_f64().expect("p") > 0.01, "{}", s["bump"]);
+    // The injection grows the signal until 5σ or the statistical limit of 200 pseudo-experiments.
+    let inj = &s["injection"];
+    assert!(["sigma_limit", "stat_limit"].contains(&inj["stop"].as_str().expect("stop")), "{inj}");
+    assert!(inj["steps"].as_array().expect("steps").len() >= 2);
+    for f in ["plots/all_mjj.png", "plots/all_mjj_t.png", "plots/all_mjj_injection.png"] {
+        assert!(tmp.path().join("s").join(f).is_file(), "{f} missing");
+    }
+}

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use oddity_plot::{Curve, LegendPosition, Lines, Points, Series, Spectrum, render_lines, render_spectrum};
+use oddity_plot::{Points, Series, Spectrum, render_spectrum};
 use oddity_stats::Hist1D;
 use oddity_stats::bumphunter::{
     BumpHunter1D, Hunt1D, Injection, InjectionConfig, Mode, ScanStep, Sideband, StrengthScale,
@@ -17,7 +17,7 @@ use oddity_stats::bumphunter::{
 use serde::Serialize;
 
 use crate::Global;
-use crate::cmd::search::t_distribution_plot;
+use crate::cmd::search::{injection_plot, t_distribution_plot};
 use crate::column::ColumnSpec;
 use crate::input::write_atomic;
 
@@ -287,20 +287,7 @@ fn plots(
     render_spectrum(&spectrum, &dir.join("bumphunt.png"))?;
     t_distribution_plot(hunt, "BumpHunter", &dir.join("tstat.png"))?;
     if let Some(inj) = injection {
-        let x: Vec<f64> = inj.steps.iter().map(|s| s.signal).collect();
-        let curve = |label: &str, f: fn(&oddity_stats::bumphunter::InjectionStep) -> f64| {
-            Curve::new(label, x.clone(), inj.steps.iter().map(f).collect())
-        };
-        let lines = Lines {
-            title: format!("Signal injection: stop at {:.4} signal events ({:?})", inj.signal, inj.stop),
-            x_label: "injected signal events".into(),
-            y_label: "global significance Z".into(),
-            curves: vec![curve("median", |s| s.z), curve("16 %", |s| s.z_16), curve("84 %", |s| s.z_84)],
-            markers: true,
-            legend: LegendPosition::UpperLeft,
-            ..Lines::default()
-        };
-        render_lines(&lines, &dir.join("injection.png"))?;
+        injection_plot(inj, "Signal injection", &dir.join("injection.png"))?;
     }
     Ok(())
 }

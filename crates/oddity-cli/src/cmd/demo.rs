@@ -185,7 +185,7 @@ fn search(
 search: background and background + signals at {DEMO_LUMI_FB} fb⁻¹ (Poisson pseudo-data) ..."
     );
     let args = crate::cmd::search::Args {
-        background: dir.join("background.parquet"),
+        background: Some(dir.join("background.parquet")),
         data: vec![dir.join("data.parquet")],
         xsec: vec![10.0, 1.0],
         lumi: DEMO_LUMI_FB,

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use oddity_core::masses::MassPair;
-use oddity_plot::{Points, Series, Spectrum, render_spectrum};
-use oddity_stats::bumphunter::{BumpHunter1D, Hunt1D};
+use oddity_plot::{Curve, LegendPosition, Lines, Points, Series, Spectrum, render_lines, render_spectrum};
+use oddity_stats::bumphunter::{BumpHunter1D, Hunt1D, Injection, InjectionConfig, InjectionStep, StrengthScale};
 use oddity_stats::fit::shape_uncertainty;
+use oddity_stats::limits::gaussian_template;
 use oddity_stats::regions::{AnomalyRegion, RegionYield, ScoreRanking, region_yield};
 use oddity_stats::{FitConfig, FitResult, Hist1D, Limit, LimitConfig, upper_limit};
 use rand::SeedableRng;
@@ -25,6 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Global;
+use crate::column::ColumnSpec;
 use crate::input::write_atomic;
 use crate::scores::{SampleTotals, SearchSample, read_search_sample};
 
@@ -32,12 +34,21 @@ use crate::scores::{SampleTotals, SearchSample, read_search_sample};
 pub struct Args {
     /// Score file (from `oddity score`) of the background sample that fixes the anomaly-region
     /// thresholds.
-    #[arg(long, value_name = "SCORES.parquet")]
-    pub background: PathBuf,
+    #[arg(long, value_name = "SCORES.parquet", required_unless_present = "column")]
+    pub background: Option<PathBuf>,
     /// Score files searched ("data"), concatenated; default: the background itself (a
     /// closure test).
-    #[arg(long, value_name = "SCORES.parquet")]
+    #[arg(long, value_name = "SCORES.parquet", conflicts_with = "column")]
     pub data: Vec<PathBuf>,
+    /// Search one raw column instead of score files (no anomaly region, unit weights):
+    /// FILE.root:tree/branch, FILE.parquet:column or FILE.csv:column, in GeV.
+    #[arg(long, value_name = "SPEC", conflicts_with = "background")]
+    pub column: Option<ColumnSpec>,
+    /// Uniform binning [LO, HI] in GeV instead of the ATLAS mass binning (with --bins).
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"])]
+    pub range: Vec<f64>,
+    #[arg(long, default_value_t = 100, requires = "range")]
+    pub bins: usize,
     /// Anomaly regions at these cross sections, pb (ATLAS: 10, 1, 0.1 pb at 140 fb⁻¹).
     #[arg(long, value_delimiter = ',', value_name = "PB", default_values_t = vec![10.0, 1.0, 0.1])]
     pub xsec: Vec<f64>,
@@ -83,6 +94,17 @@ pub struct Args {
     /// Relative widths σ_X/m_X of the Gaussian signals.
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.0, 0.05, 0.10, 0.15])]
     pub limit_widths: Vec<f64>,
+    /// BumpHunter's signal-injection test on each fitted spectrum with a Gaussian signal of
+    /// this mass, GeV (strengths 0.1, 0.2, … × --inject-events until 5σ or the statistical
+    /// limit).
+    #[arg(long, value_name = "GEV")]
+    pub inject_mass: Option<f64>,
+    /// σ_X/m_X of the injected signal.
+    #[arg(long, default_value_t = 0.05, requires = "inject_mass")]
+    pub inject_width: f64,
+    /// Signal events at strength 1.
+    #[arg(long, default_value_t = 100.0, requires = "inject_mass")]
+    pub inject_events: f64,
     /// Output directory.
     #[arg(short, long, value_name = "DIR")]
     pub output: PathBuf,
@@ -115,12 +137,22 @@ struct SearchOutput {
     luminosity_fb: f64,
     weights: WeightUnit,
     poisson_data: Option<u64>,
-    /// Totals in expected events at the luminosity.
-    background: SampleTotals,
+    /// Totals in expected events at the luminosity (score-file mode).
+    background: Option<SampleTotals>,
     data: SampleTotals,
+    binning: Binning,
+    /// The injected Gaussian signal (`--inject-mass`), if any.
+    injection: Option<InjectionSettings>,
     fit: FitConfig,
     bumphunter: BumpHunterSettings,
     regions: Vec<RegionOutput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct InjectionSettings {
+    mass_gev: f64,
+    rel_width: f64,
+    events_at_strength_1: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,10 +163,34 @@ struct BumpHunterSettings {
     seed: u64,
 }
 
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Binning {
+    /// The ATLAS variable-width mass binning (`oddity_stats::ATLAS_MASS_EDGES_GEV`).
+    Atlas,
+    Uniform {
+        lo: f64,
+        hi: f64,
+        bins: usize,
+    },
+}
+
+impl Binning {
+    fn edges(&self) -> Vec<f64> {
+        match self {
+            Binning::Atlas => oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec(),
+            Binning::Uniform { lo, hi, bins } => {
+                (0..=*bins).map(|i| lo + (hi - lo) * i as f64 / *bins as f64).collect()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct RegionOutput {
     label: String,
-    region: AnomalyRegion,
+    /// The anomaly region (absent when a raw column is searched whole).
+    region: Option<AnomalyRegion>,
     /// Data events in the region (expected events, Σw², ESS).
     data: RegionYield,
     spectra: Vec<SpectrumOutput>,
@@ -142,7 +198,7 @@ struct RegionOutput {
 
 #[derive(Debug, Serialize)]
 struct SpectrumOutput {
-    name: &'static str,
+    name: String,
     /// Σw of the data events with this pair in the region (flow bins included).
     expected_entries: f64,
     /// Entries of the spectrum searched (after `--poisson-data`), inside the binning.
@@ -155,6 +211,7 @@ struct SpectrumOutput {
     shape_difference: Option<Vec<f64>>,
     bump: Option<BumpSummary>,
     limits: Vec<Limit>,
+    injection: Option<Injection>,
 }
 
 /// BumpHunter's result without the per-window and per-pseudo-experiment lists.
@@ -174,22 +231,29 @@ struct BumpSummary {
     z_global_is_lower_limit: bool,
 }
 
+/// What is searched: named spectra of the same events, with their scores and weights.
+struct Inputs {
+    names: Vec<String>,
+    /// One column of values (GeV, NaN where absent) per name.
+    values: Vec<Vec<f64>>,
+    data: SearchSample,
+    data_totals: SampleTotals,
+    background: Option<SampleTotals>,
+    /// (label, region); one unbounded pseudo-region for a raw column.
+    regions: Vec<(String, Option<AnomalyRegion>)>,
+}
+
 pub fn run(args: Args, _global: Global) -> Result<()> {
-    let spectra = parse_spectra(&args.spectra)?;
     validate(&args)?;
-    let scale = match args.weights {
-        WeightUnit::Pb => oddity_stats::regions::FB_PER_PB * args.lumi,
-        WeightUnit::Events => 1.0,
+    let inputs = match &args.column {
+        Some(spec) => column_inputs(spec)?,
+        None => score_inputs(&args)?,
     };
-    let background = read_search_sample(&args.background)?.scaled(scale);
-    let data_files = if args.data.is_empty() { vec![args.background.clone()] } else { args.data.clone() };
-    let mut data = SearchSample::default();
-    for f in &data_files {
-        data.append(read_search_sample(f)?.scaled(scale));
-    }
-    let ranking = ScoreRanking::new(&background.score, Some(&background.weight))
-        .with_context(|| format!("{}: ranking the background scores", args.background.display()))?;
-    let regions = regions(&args, &ranking)?;
+    let binning = match args.range.as_slice() {
+        [lo, hi] => Binning::Uniform { lo: *lo, hi: *hi, bins: args.bins },
+        _ => Binning::Atlas,
+    };
+    let edges = binning.edges();
     let fit = FitConfig { m_min: args.m_min, m_max: args.m_max, min_entries: args.min_entries, ..FitConfig::default() };
     let bh =
         BumpHunterSettings { width_min: args.width_min, width_max: args.width_max, npe: args.npe, seed: args.seed };
@@ -198,22 +262,27 @@ pub fn run(args: Args, _global: Global) -> Result<()> {
         .map_err(|e| crate::input::OutputError(format!("{}: cannot create directory: {e}", plots.display())))?;
     let mut outputs = Vec::new();
     let mut csv = String::from("region,spectrum,bin_lo,bin_hi,data,fit,alternative,pull\n");
-    for (r, (label, region)) in regions.into_iter().enumerate() {
-        let in_region = region_yield(&data.score, Some(&data.weight), region.threshold)
+    let data = &inputs.data;
+    for (r, (label, region)) in inputs.regions.into_iter().enumerate() {
+        let threshold = region.as_ref().map_or(f64::NEG_INFINITY, |g| g.threshold);
+        let in_region = region_yield(&data.score, Some(&data.weight), threshold)
             .with_context(|| format!("selecting the data of region {label}"))?;
-        let spectra_out: Vec<(SpectrumOutput, Vec<f64>, Option<Hunt1D>)> = spectra
+        let spectra_out: Vec<(SpectrumOutput, Vec<f64>, Option<Hunt1D>)> = inputs
+            .names
             .par_iter()
+            .zip(&inputs.values)
             .enumerate()
-            .map(|(k, &pair)| {
+            .map(|(k, (name, values))| {
+                let selected = Selected { name, values, score: &data.score, weight: &data.weight, threshold };
                 let seed = args.poisson_data.map(|s| s ^ ((r as u64) << 32) ^ k as u64);
-                search_spectrum(&args, &fit, &bh, &data, region.threshold, pair, seed)
+                search_spectrum(&args, &fit, &bh, &edges, selected, seed)
             })
             .collect::<Result<_>>()?;
         let mut spectra_summaries = Vec::new();
         for (s, counts, hunt) in spectra_out {
-            append_csv(&mut csv, &label, &s, &counts);
+            append_csv(&mut csv, &label, &s, &edges, &counts);
             if s.fit.is_some() {
-                plot_spectrum(&plots, &label, &s, &counts, hunt.as_ref())?;
+                plot_spectrum(&plots, &label, &s, &edges, &counts, hunt.as_ref())?;
             }
             spectra_summaries.push(s);
         }
@@ -223,8 +292,14 @@ pub fn run(args: Args, _global: Global) -> Result<()> {
         luminosity_fb: args.lumi,
         weights: args.weights,
         poisson_data: args.poisson_data,
-        background: background.summary(vec![args.background.clone()]),
-        data: data.summary(data_files),
+        background: inputs.background,
+        data: inputs.data_totals,
+        binning,
+        injection: args.inject_mass.map(|mass_gev| InjectionSettings {
+            mass_gev,
+            rel_width: args.inject_width,
+            events_at_strength_1: args.inject_events,
+        }),
         fit,
         bumphunter: bh,
         regions: outputs,
@@ -236,6 +311,52 @@ pub fn run(args: Args, _global: Global) -> Result<()> {
     print!("{text}");
     println!("results in {}, plots in {}", args.output.join("search.json").display(), plots.display());
     Ok(())
+}
+
+/// Score-file mode: thresholds from the background, the data's nine mass spectra.
+fn score_inputs(args: &Args) -> Result<Inputs> {
+    let spectra = parse_spectra(&args.spectra)?;
+    let scale = match args.weights {
+        WeightUnit::Pb => oddity_stats::regions::FB_PER_PB * args.lumi,
+        WeightUnit::Events => 1.0,
+    };
+    let Some(background_file) = &args.background else { bail!("--background or --column is required") };
+    let background = read_search_sample(background_file)?.scaled(scale);
+    let data_files = if args.data.is_empty() { vec![background_file.clone()] } else { args.data.clone() };
+    let mut data = SearchSample::default();
+    for f in &data_files {
+        data.append(read_search_sample(f)?.scaled(scale));
+    }
+    let ranking = ScoreRanking::new(&background.score, Some(&background.weight))
+        .with_context(|| format!("{}: ranking the background scores", background_file.display()))?;
+    let regions = regions(args, background_file, &ranking)?.into_iter().map(|(l, r)| (l, Some(r))).collect();
+    Ok(Inputs {
+        names: spectra.iter().map(|p| p.column().to_owned()).collect(),
+        values: spectra.iter().map(|p| data.masses(*p).to_vec()).collect(),
+        data_totals: data.summary(data_files),
+        background: Some(background.summary(vec![background_file.clone()])),
+        data,
+        regions,
+    })
+}
+
+/// Raw-column mode: one spectrum of every value, unit weights, no region.
+fn column_inputs(spec: &ColumnSpec) -> Result<Inputs> {
+    let values = spec.read().with_context(|| format!("reading --column {spec}"))?;
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        bail!("--column {spec}: value {} is {} (expected a finite mass in GeV)", i + 1, values[i]);
+    }
+    let data = SearchSample::unweighted(values.len());
+    let name: String =
+        spec.selector.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    Ok(Inputs {
+        names: vec![name],
+        values: vec![values],
+        data_totals: data.summary(vec![spec.path.clone()]),
+        background: None,
+        data,
+        regions: vec![("all".to_owned(), None)],
+    })
 }
 
 fn parse_spectra(names: &[String]) -> Result<Vec<MassPair>> {
@@ -270,8 +391,8 @@ fn validate(args: &Args) -> Result<()> {
 }
 
 /// The anomaly regions, labelled (`10pb`, `eff0.01`).
-fn regions(args: &Args, ranking: &ScoreRanking) -> Result<Vec<(String, AnomalyRegion)>> {
-    let context = |what: String| format!("{}: anomaly region {what}", args.background.display());
+fn regions(args: &Args, background: &Path, ranking: &ScoreRanking) -> Result<Vec<(String, AnomalyRegion)>> {
+    let context = |what: String| format!("{}: anomaly region {what}", background.display());
     if !args.eff.is_empty() {
         return args
             .eff
@@ -292,20 +413,28 @@ fn regions(args: &Args, ranking: &ScoreRanking) -> Result<Vec<(String, AnomalyRe
         .collect()
 }
 
-/// Histogram, fits, BumpHunter and limits of one spectrum in one region.
+/// The events of one spectrum in one region: values with their scores and weights, selected
+/// by score ≥ threshold.
+struct Selected<'a> {
+    name: &'a str,
+    values: &'a [f64],
+    score: &'a [f64],
+    weight: &'a [f64],
+    threshold: f64,
+}
+
+/// Histogram, fits, BumpHunter, limits and injection of one spectrum in one region.
 fn search_spectrum(
     args: &Args,
     fit: &FitConfig,
     bh: &BumpHunterSettings,
-    data: &SearchSample,
-    threshold: f64,
-    pair: MassPair,
+    edges: &[f64],
+    sel: Selected<'_>,
     poisson_seed: Option<u64>,
 ) -> Result<(SpectrumOutput, Vec<f64>, Option<Hunt1D>)> {
-    let mut hist = Hist1D::atlas_mass();
-    let masses = data.masses(pair);
-    for ((&s, &w), &m) in data.score.iter().zip(&data.weight).zip(masses) {
-        if s >= threshold && !m.is_nan() {
+    let mut hist = Hist1D::variable(edges.to_vec())?;
+    for ((&s, &w), &m) in sel.score.iter().zip(sel.weight).zip(sel.values) {
+        if s >= sel.threshold && !m.is_nan() {
             hist.fill(m, w);
         }
     }
@@ -318,9 +447,8 @@ fn search_spectrum(
         }
     }
     let entries = counts.iter().sum();
-    let edges = hist.edges();
     let mut out = SpectrumOutput {
-        name: pair.column(),
+        name: sel.name.to_owned(),
         expected_entries,
         entries,
         skipped: None,
@@ -329,6 +457,7 @@ fn search_spectrum(
         shape_difference: None,
         bump: None,
         limits: Vec::new(),
+        injection: None,
     };
     let shape = match shape_uncertainty(&counts, edges, fit) {
         Ok(s) => s,
@@ -374,8 +503,20 @@ fn search_spectrum(
                     l.background_fit = None; // the same fit as `fit`
                     out.limits.push(l);
                 }
-                Err(e) => tracing::warn!("{}: limit at {mass} GeV, width {rel_width}: {e}", pair.column()),
+                Err(e) => tracing::warn!("{}: limit at {mass} GeV, width {rel_width}: {e}", sel.name),
             }
+        }
+    }
+    if let Some(mass) = args.inject_mass {
+        let template = gaussian_template(&edges[lo..=hi], mass, args.inject_width);
+        let config = InjectionConfig {
+            scale: StrengthScale::Log { min_exp: -1.0 },
+            signal_exp: Some(args.inject_events),
+            ..InjectionConfig::default()
+        };
+        match hunter.inject(&shape.fit.expected, &template, &config) {
+            Ok(inj) => out.injection = Some(inj),
+            Err(e) => tracing::warn!("{}: injection at {mass} GeV: {e}", sel.name),
         }
     }
     out.shape_difference = Some(shape.difference);
@@ -385,8 +526,7 @@ fn search_spectrum(
 }
 
 /// Rows of `spectra.csv`: every bin, with the fits and pulls where the spectrum was fitted.
-fn append_csv(csv: &mut String, region: &str, s: &SpectrumOutput, counts: &[f64]) {
-    let edges = oddity_stats::ATLAS_MASS_EDGES_GEV;
+fn append_csv(csv: &mut String, region: &str, s: &SpectrumOutput, edges: &[f64], counts: &[f64]) {
     for (i, c) in counts.iter().enumerate() {
         let at = |f: &Option<FitResult>, v: fn(&FitResult) -> &Vec<f64>| {
             f.as_ref()
@@ -408,10 +548,17 @@ fn append_csv(csv: &mut String, region: &str, s: &SpectrumOutput, counts: &[f64]
 
 /// `plots/<region>_<spectrum>.png` (data, fits, pulls, bump window) and
 /// `plots/<region>_<spectrum>_t.png` (BumpHunter's t distribution with the observed t).
-fn plot_spectrum(dir: &Path, region: &str, s: &SpectrumOutput, counts: &[f64], hunt: Option<&Hunt1D>) -> Result<()> {
+fn plot_spectrum(
+    dir: &Path,
+    region: &str,
+    s: &SpectrumOutput,
+    edges: &[f64],
+    counts: &[f64],
+    hunt: Option<&Hunt1D>,
+) -> Result<()> {
     let (Some(fit), Some(alt)) = (&s.fit, &s.alternative) else { return Ok(()) };
     let (lo, hi) = (fit.first_bin, fit.end_bin);
-    let edges = oddity_stats::ATLAS_MASS_EDGES_GEV[lo..=hi].to_vec();
+    let edges = edges[lo..=hi].to_vec();
     let title = match s.bump.as_ref() {
         Some(b) => format!(
             "{region}: {} (χ²/ndf {:.2}, bump Z_loc {:.2}, global p {:.3})",
@@ -442,6 +589,29 @@ fn plot_spectrum(dir: &Path, region: &str, s: &SpectrumOutput, counts: &[f64], h
             &dir.join(format!("{region}_{}_t.png", s.name)),
         )?;
     }
+    if let Some(inj) = &s.injection {
+        let path = dir.join(format!("{region}_{}_injection.png", s.name));
+        injection_plot(inj, &format!("{region}: {} injection", s.name), &path)?;
+    }
+    Ok(())
+}
+
+/// BumpHunter's injection curve: median global significance (and the 16 %, 84 % bands)
+/// against the injected signal events.
+pub fn injection_plot(inj: &Injection, title: &str, path: &Path) -> Result<()> {
+    let x: Vec<f64> = inj.steps.iter().map(|s| s.signal).collect();
+    let curve =
+        |label: &str, f: fn(&InjectionStep) -> f64| Curve::new(label, x.clone(), inj.steps.iter().map(f).collect());
+    let lines = Lines {
+        title: format!("{title}: stop at {:.1} signal events ({:?})", inj.signal, inj.stop),
+        x_label: "injected signal events".into(),
+        y_label: "global significance Z".into(),
+        curves: vec![curve("median", |s| s.z), curve("16 %", |s| s.z_16), curve("84 %", |s| s.z_84)],
+        markers: true,
+        legend: LegendPosition::UpperLeft,
+        ..Lines::default()
+    };
+    render_lines(&lines, path)?;
     Ok(())
 }
 
@@ -471,29 +641,33 @@ pub fn t_distribution_plot(h: &Hunt1D, title: &str, path: &Path) -> Result<()> {
 
 fn summary_text(out: &SearchOutput) -> String {
     let mut s = String::new();
+    let background = match &out.background {
+        Some(b) => format!(
+            " at {} fb⁻¹: background {} events (Σw {:.4e} expected events, ESS {:.0});",
+            out.luminosity_fb, b.events, b.sum_weights, b.ess
+        ),
+        None => ":".to_owned(),
+    };
     let _ = writeln!(
         s,
-        "Oddity search at {} fb⁻¹: background {} events (Σw {:.4e} expected events, ESS {:.0}); data {} events (Σw {:.4e}, ESS {:.0}){}",
-        out.luminosity_fb,
-        out.background.events,
-        out.background.sum_weights,
-        out.background.ess,
+        "Oddity search{background} data {} events (Σw {:.4e}, ESS {:.0}){}",
         out.data.events,
         out.data.sum_weights,
         out.data.ess,
         out.poisson_data.map_or(String::new(), |seed| format!("; data spectra Poisson-fluctuated (seed {seed})"))
     );
     for r in &out.regions {
+        let selection = match &r.region {
+            Some(g) => format!(
+                "score ≥ {:.6}, background Σw {:.4e} (eB {:.3e}, ESS {:.0});",
+                g.threshold, g.selected.sum_weights, g.efficiency, g.selected.effective_events
+            ),
+            None => "every event;".to_owned(),
+        };
         let _ = writeln!(
             s,
-            "\nregion {}: score ≥ {:.6}, background Σw {:.4e} (eB {:.3e}, ESS {:.0}); data Σw {:.4e} (ESS {:.0})",
-            r.label,
-            r.region.threshold,
-            r.region.selected.sum_weights,
-            r.region.efficiency,
-            r.region.selected.effective_events,
-            r.data.sum_weights,
-            r.data.effective_events
+            "\nregion {}: {selection} data Σw {:.4e} (ESS {:.0})",
+            r.label, r.data.sum_weights, r.data.effective_events
         );
         let _ = writeln!(
             s,
@@ -522,6 +696,16 @@ fn summary_text(out: &SearchOutput) -> String {
                     let why = sp.skipped.as_deref().unwrap_or("not scanned");
                     let _ = writeln!(s, "  {:<8} {:>11.4e}  {why}", sp.name, sp.entries);
                 }
+            }
+            if let Some(inj) = &sp.injection {
+                let _ = writeln!(
+                    s,
+                    "           injection: stops at {:.4} signal events (strength {}, Z {:.2}, {:?})",
+                    inj.signal,
+                    inj.strength,
+                    inj.steps.last().map_or(0.0, |st| st.z),
+                    inj.stop
+                );
             }
             for l in &sp.limits {
                 let _ = writeln!(
