@@ -131,6 +131,9 @@ fn search_finds_an_injected_bump_in_the_anomalous_region() {
     assert_eq!(mjj["fit"]["status"], "converged", "{}", mjj["fit"]);
     assert!(mjj["alternative"]["expected"].is_array());
     assert_eq!(mjj["limits"].as_array().expect("limits").len(), 1);
+    let spurious = &mjj["spurious_signal"][0];
+    assert_eq!(spurious["rel_width"], 0.05);
+    assert_eq!(spurious["points"].as_array().expect("points").len(), 1);
     // Spectra without entries are reported, not fitted.
     let mbb = spectra.iter().find(|s| s["name"] == "mbb").expect("mbb");
     assert!(mbb["skipped"].as_str().expect("reason").contains("not fitted"), "{mbb}");
@@ -190,4 +193,15 @@ fn search_on_a_raw_column_with_signal_injection() {
     for f in ["plots/all_mjj.png", "plots/all_mjj_t.png", "plots/all_mjj_injection.png"] {
         assert!(tmp.path().join("s").join(f).is_file(), "{f} missing");
     }
+    // The Neyman χ² fit is available for comparison and agrees in shape at this statistics.
+    oddity(tmp.path())
+        .args(["--quiet", "search", "--column", "m.csv:mjj", "--npe", "50", "--fit-method", "neyman-chi2", "-o", "n"])
+        .assert()
+        .success();
+    let neyman = read_json(&tmp.path().join("n/search.json"));
+    let nfit = &neyman["regions"][0]["spectra"][0]["fit"];
+    assert_eq!(nfit["method"], "neyman_chi2");
+    let (a, b) = (&s["fit"]["expected"], &nfit["expected"]);
+    let first = |v: &serde_json::Value| v[0].as_f64().expect("expected count");
+    assert!((first(a) / first(b) - 1.0).abs() < 0.1, "{} vs {}", first(a), first(b));
 }

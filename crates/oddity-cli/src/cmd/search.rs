@@ -16,10 +16,10 @@ use anyhow::{Context, Result, bail};
 use oddity_core::masses::MassPair;
 use oddity_plot::{Curve, LegendPosition, Lines, Points, Series, Spectrum, render_lines, render_spectrum};
 use oddity_stats::bumphunter::{BumpHunter1D, Hunt1D, Injection, InjectionConfig, InjectionStep, StrengthScale};
-use oddity_stats::fit::shape_uncertainty;
+use oddity_stats::fit::{SpuriousSignalPoint, shape_uncertainty, spurious_signal};
 use oddity_stats::limits::gaussian_template;
 use oddity_stats::regions::{AnomalyRegion, RegionYield, ScoreRanking, region_yield};
-use oddity_stats::{FitConfig, FitResult, Hist1D, Limit, LimitConfig, upper_limit};
+use oddity_stats::{FitConfig, FitMethod, FitResult, Hist1D, Limit, LimitConfig, upper_limit};
 use rand::SeedableRng;
 use rand_distr::Distribution;
 use rayon::prelude::*;
@@ -77,6 +77,10 @@ pub struct Args {
     /// Spectra with fewer entries in the fit range are not fitted.
     #[arg(long, default_value_t = 50.0)]
     pub min_entries: f64,
+    /// Fit objective: binned Poisson likelihood, or Neyman χ² (empty bins skipped; for
+    /// comparison with `chekanov/GlobalMultiMass`; limits always use the likelihood).
+    #[arg(long, value_enum, default_value_t = FitMethodArg::Poisson)]
+    pub fit_method: FitMethodArg,
     /// BumpHunter pseudo-experiments per spectrum.
     #[arg(long, default_value_t = 10_000)]
     pub npe: usize,
@@ -122,6 +126,13 @@ impl Args {
         }
         Wrap::parse_from(["search", "--background", "unset.parquet", "-o", "unset"]).args
     }
+}
+
+/// `--fit-method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FitMethodArg {
+    Poisson,
+    NeymanChi2,
 }
 
 /// Units of the `weight` column.
@@ -211,7 +222,19 @@ struct SpectrumOutput {
     shape_difference: Option<Vec<f64>>,
     bump: Option<BumpSummary>,
     limits: Vec<Limit>,
+    /// Per limit width: the signal fitted to the alternative function's background-only
+    /// prediction at each limit mass (the spurious-signal systematic), without the fits it
+    /// repeats.
+    spurious_signal: Vec<SpuriousOutput>,
     injection: Option<Injection>,
+}
+
+/// The spurious signal at one relative width (`oddity_stats::fit::spurious_signal` without the
+/// fits, which are `fit` and `alternative`).
+#[derive(Debug, Serialize)]
+struct SpuriousOutput {
+    rel_width: f64,
+    points: Vec<SpuriousSignalPoint>,
 }
 
 /// BumpHunter's result without the per-window and per-pseudo-experiment lists.
@@ -254,7 +277,17 @@ pub fn run(args: Args, _global: Global) -> Result<()> {
         _ => Binning::Atlas,
     };
     let edges = binning.edges();
-    let fit = FitConfig { m_min: args.m_min, m_max: args.m_max, min_entries: args.min_entries, ..FitConfig::default() };
+    let method = match args.fit_method {
+        FitMethodArg::Poisson => FitMethod::Poisson,
+        FitMethodArg::NeymanChi2 => FitMethod::NeymanChi2,
+    };
+    let fit = FitConfig {
+        method,
+        m_min: args.m_min,
+        m_max: args.m_max,
+        min_entries: args.min_entries,
+        ..FitConfig::default()
+    };
     let bh =
         BumpHunterSettings { width_min: args.width_min, width_max: args.width_max, npe: args.npe, seed: args.seed };
     let plots = args.output.join("plots");
@@ -457,6 +490,7 @@ fn search_spectrum(
         shape_difference: None,
         bump: None,
         limits: Vec::new(),
+        spurious_signal: Vec::new(),
         injection: None,
     };
     let shape = match shape_uncertainty(&counts, edges, fit) {
@@ -495,10 +529,20 @@ fn search_spectrum(
         z_global: h.global.z,
         z_global_is_lower_limit: h.global.z_is_lower_limit,
     });
+    // Signal fits and limits always use the likelihood.
+    let poisson = FitConfig { method: FitMethod::Poisson, ..fit.clone() };
+    if !args.limit_masses.is_empty() {
+        for &rel_width in &args.limit_widths {
+            match spurious_signal(&counts, edges, &poisson, &args.limit_masses, rel_width) {
+                Ok(ss) => out.spurious_signal.push(SpuriousOutput { rel_width, points: ss.points }),
+                Err(e) => tracing::warn!("{}: spurious signal, width {rel_width}: {e}", sel.name),
+            }
+        }
+    }
     for &mass in &args.limit_masses {
         for &rel_width in &args.limit_widths {
             let cfg = LimitConfig { luminosity: Some(args.lumi), ..LimitConfig::new(mass, rel_width) };
-            match upper_limit(&counts, edges, fit, &cfg) {
+            match upper_limit(&counts, edges, &poisson, &cfg) {
                 Ok(mut l) => {
                     l.background_fit = None; // the same fit as `fit`
                     out.limits.push(l);
