@@ -19,7 +19,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 use rayon::prelude::*;
 
-const EDGES: &str = include_str!("../tests/data/fit_atlas_edges.txt");
 const EVENTS: f64 = 1.4e6;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,8 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spectra: usize = flag("--spectra").map_or(Ok(200), |s| s.parse())?;
     let masses: usize = flag("--masses").map_or(Ok(20), |s| s.parse())?;
     let restarts: usize = flag("--restarts").map_or(Ok(4), |s| s.parse())?;
-    let edges: Vec<f64> =
-        EDGES.lines().filter(|l| !l.starts_with('#')).map(|l| l.trim().parse()).collect::<Result<_, _>>()?;
+    let edges = oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec();
 
     let shape = [1.0, 10.0, -5.0, 0.2, 0.02];
     let unit = expected_counts(DijetFunction::Nominal, &shape, &edges, 13_000.0);

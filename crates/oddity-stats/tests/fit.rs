@@ -8,11 +8,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 
-const EDGES: &str = include_str!("data/fit_atlas_edges.txt");
 const SQRT_S: f64 = 13_000.0;
 
 fn edges() -> Vec<f64> {
-    EDGES.lines().filter(|l| !l.starts_with('#')).map(|l| l.trim().parse().expect("edge")).collect()
+    oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec()
 }
 
 /// Parameters with p1 set so that the bins with centre in [300, 9000] GeV expect `total` events.

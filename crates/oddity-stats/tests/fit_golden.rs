@@ -14,11 +14,18 @@ fn floats(v: &Value) -> Vec<f64> {
 }
 
 fn edges() -> Vec<f64> {
-    include_str!("data/fit_atlas_edges.txt")
+    oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec()
+}
+
+/// The Python reference reads the ATLAS edges from `data/fit_atlas_edges.txt`: the same list.
+#[test]
+fn reference_edges_are_the_atlas_binning() {
+    let file: Vec<f64> = include_str!("data/fit_atlas_edges.txt")
         .lines()
-        .filter(|l| !l.starts_with('#'))
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| l.trim().parse().expect("edge"))
-        .collect()
+        .collect();
+    assert_eq!(file, edges());
 }
 
 #[test]

@@ -6,11 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 
 fn edges() -> Vec<f64> {
-    include_str!("data/fit_atlas_edges.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.trim().parse().expect("edge"))
-        .collect()
+    oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec()
 }
 
 /// A toy of `function` with p = (p1, 10, −5, 0.2, 0.02) scaled to ~`total` events in range.

@@ -91,11 +91,7 @@ fn gaussian_template_sums_to_the_in_range_probability() {
 }
 
 fn edges() -> Vec<f64> {
-    include_str!("data/fit_atlas_edges.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.trim().parse().expect("edge"))
-        .collect()
+    oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec()
 }
 
 /// A seeded toy of the nominal function with ~`total` events in 300–9000 GeV plus `signal`
