@@ -1,13 +1,18 @@
-//! `oddity search`: the model-independent search of seed 004 (physics-spec §9) on score files.
+//! `oddity search`: the model-independent search of seed 004 (physics-spec §9) on score files
+//! or on one raw column.
 //!
 //! 1. Anomaly regions: score thresholds fixed on the background sample at a cross section
-//!    (default 10, 1, 0.1 pb at the given luminosity) or at a background efficiency.
+//!    (default 10, 1, 0.1 pb at the given luminosity) or at a background efficiency (a raw
+//!    column is searched whole).
 //! 2. The nine invariant-mass spectra (ATLAS binning) of the data events in each region.
 //! 3. Per spectrum with enough entries: the nominal 5-parameter dijet fit and the alternative
 //!    function (shape uncertainty), pulls, BumpHunter against the fitted background with
-//!    pseudo-experiments, optional CLs upper limits on Gaussian signals.
+//!    pseudo-experiments, optional CLs upper limits and spurious signal for Gaussian signals,
+//!    optional signal injection.
 //! 4. `search.json`, `summary.txt`, `spectra.csv` and plots (spectrum with fit, pulls and bump
-//!    window; test-statistic distribution with the observed value).
+//!    window; test-statistic distribution with the observed value; injection curve).
+//!
+//! Documented in `docs/search.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -187,13 +192,12 @@ enum Binning {
 }
 
 impl Binning {
-    fn edges(&self) -> Vec<f64> {
-        match self {
+    /// The bin edges; uniform ones as numpy's `linspace` (`Hist1D::uniform`).
+    fn edges(&self) -> Result<Vec<f64>, oddity_stats::HistError> {
+        Ok(match self {
             Binning::Atlas => oddity_stats::ATLAS_MASS_EDGES_GEV.to_vec(),
-            Binning::Uniform { lo, hi, bins } => {
-                (0..=*bins).map(|i| lo + (hi - lo) * i as f64 / *bins as f64).collect()
-            }
-        }
+            Binning::Uniform { lo, hi, bins } => Hist1D::uniform(*bins, *lo, *hi)?.edges().to_vec(),
+        })
     }
 }
 
@@ -276,7 +280,7 @@ pub fn run(args: Args, _global: Global) -> Result<()> {
         [lo, hi] => Binning::Uniform { lo: *lo, hi: *hi, bins: args.bins },
         _ => Binning::Atlas,
     };
-    let edges = binning.edges();
+    let edges = binning.edges().with_context(|| format!("--range {:?} --bins {}", args.range, args.bins))?;
     let method = match args.fit_method {
         FitMethodArg::Poisson => FitMethod::Poisson,
         FitMethodArg::NeymanChi2 => FitMethod::NeymanChi2,
@@ -413,6 +417,11 @@ fn validate(args: &Args) -> Result<()> {
     }
     if args.npe == 0 {
         bail!("--npe 0: at least one pseudo-experiment is needed");
+    }
+    if let [lo, hi] = args.range.as_slice()
+        && !(lo.is_finite() && hi.is_finite() && lo < hi && args.bins > 0)
+    {
+        bail!("--range {lo} {hi} --bins {}: expected finite LO < HI and at least one bin", args.bins);
     }
     if args.width_min == 0 || args.width_max < args.width_min {
         bail!("--width-min {} --width-max {}: expected 1 ≤ width-min ≤ width-max", args.width_min, args.width_max);
