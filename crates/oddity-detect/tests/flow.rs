@@ -68,3 +68,44 @@ fn flow_config_errors_name_the_setting() {
     let err = train_run(&config, &events(200, 1.0, 1), dir.path()).unwrap_err().to_string();
     assert!(err.contains("flat feature vector"), "{err}");
 }
+
+/// The numbers of `bench/RESULTS-flow.md`: `examples/flow-efficient.toml` trained on the
+/// embedded background (80 % train split), scored on its test split and on the three embedded
+/// signals, with the weighted AUC and eS at eB = 1e-2 printed per signal. `--set` overrides
+/// come from `ODDITY_FLOW_SETS` (separated by `;`). Minutes on 2 cores:
+/// `cargo test -p oddity-detect --test flow -- --ignored --nocapture`.
+#[test]
+#[ignore = "minutes of training on the embedded sample"]
+fn embedded_sample_auc_and_signal_efficiency() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let read = |name: &str| {
+        let path = root.join("data").join(name);
+        oddity_io::CsvReader::read_all(&path, oddity_io::ReadOptions::default()).unwrap().0
+    };
+    let sets: Vec<String> = std::env::var("ODDITY_FLOW_SETS")
+        .unwrap_or_default()
+        .split(';')
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let config = RunConfig::load(&root.join("examples/flow-efficient.toml"), &sets).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let outcome = train_run(&config, &read("background_chan3.csv.gz"), dir.path()).unwrap();
+    println!("trained in {:.1} s: {}", start.elapsed().as_secs_f64(), outcome.report.members[0]);
+    let test = &outcome.test;
+    let sb = outcome.run.score(test).unwrap();
+    let sw: f64 = test.weight.iter().sum();
+    let ess = sw * sw / test.weight.iter().map(|w| w * w).sum::<f64>();
+    println!("background test split: {} events, effective {ess:.0}", test.len());
+    for signal in ["gluino_1400_neutralino_800", "zprime_ttbar_2000", "excited_quark_zvv_2500"] {
+        let events = read(&format!("{signal}_chan3.csv.gz"));
+        let ss = outcome.run.score(&events).unwrap();
+        let scores: Vec<f64> = sb.iter().chain(&ss).copied().collect();
+        let labels: Vec<bool> = (0..scores.len()).map(|i| i >= sb.len()).collect();
+        let weights: Vec<f64> = test.weight.iter().chain(&events.weight).copied().collect();
+        let sample = oddity_eval::ScoredSample::new(&scores, &labels, Some(&weights)).unwrap();
+        let ev = oddity_eval::evaluate(&sample, &[1e-2]).unwrap();
+        println!("| {signal} | {:.3} | {:.3} |", ev.auc, ev.working_points[0].es);
+    }
+}
