@@ -37,6 +37,12 @@ fn shrink(text: &str) -> Vec<String> {
     if text.contains("kind = \"ddd\"") {
         sets.extend(["detector.std_grid=[0.05]", "detector.p_grid=[0.05]", "detector.ensemble=1"].map(str::to_owned));
     }
+    if text.contains("kind = \"flow\"") {
+        sets.extend(
+            ["detector.flow.layers=2", "detector.flow.hidden=[16, 16]", "detector.flow.spline.bins=8"]
+                .map(str::to_owned),
+        );
+    }
     if text.contains("kind = \"drocc\"") {
         sets.extend(
             ["detector.only_ce_epochs=0", "detector.ascent_num_steps=2", "detector.project_every=1"].map(str::to_owned),

@@ -4,6 +4,7 @@
 
 use oddity_core::EventTable;
 use oddity_nn::PartInput;
+use oddity_repr::efficient::Efficient;
 use oddity_repr::fixed::FixedVector;
 use oddity_repr::particles::{MetMode, ParticleSet};
 use oddity_repr::standardize::{Standardizer, StandardizerFit};
@@ -21,6 +22,8 @@ pub enum ReprConfig {
     Fixed(FixedVector),
     /// The Particle Transformer's token set (with pair features and the SM channel as set).
     Particles(ParticleSet),
+    /// The normalising flow's "Efficient" vector (53 features; 42 with `energies = false`).
+    Efficient(Efficient),
 }
 
 impl Default for ReprConfig {
@@ -34,6 +37,7 @@ impl ReprConfig {
         match self {
             ReprConfig::Fixed(f) => f,
             ReprConfig::Particles(p) => p,
+            ReprConfig::Efficient(e) => e,
         }
     }
 
@@ -44,7 +48,7 @@ impl ReprConfig {
                 Err(DetectError::Config("the fixed vector needs at least one slot".into()))
             }
             ReprConfig::Particles(p) => p.validate().map_err(DetectError::Config),
-            ReprConfig::Fixed(_) => Ok(()),
+            ReprConfig::Fixed(_) | ReprConfig::Efficient(_) => Ok(()),
         }
     }
 
@@ -52,6 +56,7 @@ impl ReprConfig {
     pub fn input_dims(&self) -> (i64, i64, i64) {
         match self {
             ReprConfig::Fixed(f) => (f.width() as i64, 0, 0),
+            ReprConfig::Efficient(e) => (e.width() as i64, 0, 0),
             ReprConfig::Particles(p) => {
                 (p.token_width() as i64, p.pair_channels() as i64, if p.met == MetMode::Aux { 2 } else { 0 })
             }

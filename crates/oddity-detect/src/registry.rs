@@ -11,6 +11,7 @@ use crate::backbone::ModelConfig;
 use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
 use crate::detectors::drocc::{Drocc, DroccConfig};
+use crate::detectors::flow::{FlowDetector, FlowDetectorConfig};
 use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
@@ -21,6 +22,7 @@ pub enum DetectorConfig {
     DeepSvdd(DeepSvddConfig),
     Ddd(DddConfig),
     Drocc(DroccConfig),
+    Flow(FlowDetectorConfig),
 }
 
 impl Default for DetectorConfig {
@@ -35,6 +37,7 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(_) => "deep-svdd",
             DetectorConfig::Ddd(_) => "ddd",
             DetectorConfig::Drocc(_) => "drocc",
+            DetectorConfig::Flow(_) => "flow",
         }
     }
 
@@ -52,6 +55,7 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(c) => c.validate(),
             DetectorConfig::Ddd(c) => c.validate(),
             DetectorConfig::Drocc(c) => c.validate(),
+            DetectorConfig::Flow(c) => c.validate(),
         }
     }
 
@@ -77,6 +81,10 @@ impl DetectorConfig {
                 let (d, r) = Drocc::fit(c, model, train, data, dir)?;
                 Ok((Trained::Drocc(Box::new(d)), r))
             }
+            DetectorConfig::Flow(c) => {
+                let (d, r) = FlowDetector::fit(c, train, data, dir)?;
+                Ok((Trained::Flow(Box::new(d)), r))
+            }
         }
     }
 
@@ -86,6 +94,7 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
             DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
             DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Box::new(Drocc::load(c, model, dir, device)?))),
+            DetectorConfig::Flow(c) => Ok(Trained::Flow(Box::new(FlowDetector::load(c, dir, device)?))),
         }
     }
 }
@@ -96,6 +105,7 @@ pub enum Trained {
     DeepSvdd(DeepSvdd),
     Ddd(Ddd),
     Drocc(Box<Drocc>),
+    Flow(Box<FlowDetector>),
 }
 
 impl Trained {
@@ -105,6 +115,7 @@ impl Trained {
             Trained::DeepSvdd(d) => d.score(inputs),
             Trained::Ddd(d) => d.score(inputs),
             Trained::Drocc(d) => d.score(inputs),
+            Trained::Flow(d) => d.score(inputs),
         }
     }
 
@@ -114,6 +125,7 @@ impl Trained {
             Trained::DeepSvdd(d) => d.save(dir),
             Trained::Ddd(d) => d.save(dir),
             Trained::Drocc(d) => d.save(dir),
+            Trained::Flow(d) => d.save(dir),
         }
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`mlp`]: the DDD study's MLP (physics-spec §6.1).
 //! - [`part`]: the Particle Transformer with pair bias and the SM channel (§6.2).
+//! - [`flow`]: the rational-quadratic spline autoregressive flow (§7.6) and planar flows (§7.7).
 //! - [`optim`]: Adam/AdamW with saveable state.
 //! - [`train`]: the one training loop (schedules, early stopping, checkpoints, exact resume).
 //! - [`weights`]: safetensors interchange with PyTorch (`docs/nn-weights.md`).
@@ -15,6 +16,7 @@
 
 pub mod device;
 pub mod dropout;
+pub mod flow;
 pub mod mlp;
 pub mod optim;
 pub mod part;
@@ -22,6 +24,7 @@ pub mod train;
 pub mod weights;
 
 pub use device::parse_device;
+pub use flow::{FlowConfig, SplineFlow};
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use part::{PartConfig, PartInput, ParticleTransformer};
 

@@ -4,6 +4,7 @@
 //! writes named f32 arrays ([`FeatureBatch`]) in parallel (rayon) into preallocated buffers.
 //!
 //! - [`fixed`]: the fixed-length vector of the DDD study's MLP (per-type or any-type slots).
+//! - [`efficient`]: the normalising flow's "Efficient" vector (MET, counts, 7 jets, 4 leptons).
 //! - [`particles`]: the padded particle set of the Particle Transformer with its mask,
 //!   MET as auxiliary input or token, and optional pair features ([`pairs`]) and the
 //!   Standard-Model interaction channel ([`sm`]).
@@ -17,6 +18,7 @@
 
 pub mod batch;
 pub mod distort;
+pub mod efficient;
 pub mod fixed;
 pub mod pairs;
 pub mod particles;

@@ -163,6 +163,7 @@ fn max_objects(repr: &ReprConfig) -> usize {
     match repr {
         ReprConfig::Fixed(f) => f.slot_count(),
         ReprConfig::Particles(p) => p.max_particles,
+        ReprConfig::Efficient(_) => oddity_repr::efficient::JET_SLOTS + oddity_repr::efficient::LEPTON_SLOTS,
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod ddd;
 pub mod deep_svdd;
 pub mod drocc;
+pub mod flow;
