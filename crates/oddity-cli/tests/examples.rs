@@ -37,6 +37,9 @@ fn shrink(text: &str) -> Vec<String> {
     if text.contains("kind = \"ddd\"") {
         sets.extend(["detector.std_grid=[0.05]", "detector.p_grid=[0.05]", "detector.ensemble=1"].map(str::to_owned));
     }
+    if text.contains("kind = \"autoencoder\"") || text.contains("kind = \"vae\"") {
+        sets.push("model.hidden=[16]".into());
+    }
     if text.contains("kind = \"drocc\"") {
         sets.extend(
             ["detector.only_ce_epochs=0", "detector.ascent_num_steps=2", "detector.project_every=1"].map(str::to_owned),

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::backbone::ModelConfig;
+use crate::detectors::autoencoder::{Ae, AeConfig};
 use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
 use crate::detectors::drocc::{Drocc, DroccConfig};
+use crate::detectors::vae::{Vae, VaeConfig};
 use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
@@ -21,6 +23,8 @@ pub enum DetectorConfig {
     DeepSvdd(DeepSvddConfig),
     Ddd(DddConfig),
     Drocc(DroccConfig),
+    Autoencoder(AeConfig),
+    Vae(VaeConfig),
 }
 
 impl Default for DetectorConfig {
@@ -35,6 +39,8 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(_) => "deep-svdd",
             DetectorConfig::Ddd(_) => "ddd",
             DetectorConfig::Drocc(_) => "drocc",
+            DetectorConfig::Autoencoder(_) => "autoencoder",
+            DetectorConfig::Vae(_) => "vae",
         }
     }
 
@@ -52,6 +58,8 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(c) => c.validate(),
             DetectorConfig::Ddd(c) => c.validate(),
             DetectorConfig::Drocc(c) => c.validate(),
+            DetectorConfig::Autoencoder(c) => c.validate(),
+            DetectorConfig::Vae(c) => c.validate(),
         }
     }
 
@@ -77,6 +85,14 @@ impl DetectorConfig {
                 let (d, r) = Drocc::fit(c, model, train, data, dir)?;
                 Ok((Trained::Drocc(Box::new(d)), r))
             }
+            DetectorConfig::Autoencoder(c) => {
+                let (d, r) = Ae::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
+                Ok((Trained::Autoencoder(d), r))
+            }
+            DetectorConfig::Vae(c) => {
+                let (d, r) = Vae::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
+                Ok((Trained::Vae(d), r))
+            }
         }
     }
 
@@ -86,6 +102,8 @@ impl DetectorConfig {
             DetectorConfig::DeepSvdd(c) => Ok(Trained::DeepSvdd(DeepSvdd::load(c, model, dir, device)?)),
             DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
             DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Box::new(Drocc::load(c, model, dir, device)?))),
+            DetectorConfig::Autoencoder(c) => Ok(Trained::Autoencoder(Ae::load(c, model, dir, device)?)),
+            DetectorConfig::Vae(c) => Ok(Trained::Vae(Vae::load(c, model, dir, device)?)),
         }
     }
 }
@@ -96,6 +114,8 @@ pub enum Trained {
     DeepSvdd(DeepSvdd),
     Ddd(Ddd),
     Drocc(Box<Drocc>),
+    Autoencoder(Ae),
+    Vae(Vae),
 }
 
 impl Trained {
@@ -105,6 +125,8 @@ impl Trained {
             Trained::DeepSvdd(d) => d.score(inputs),
             Trained::Ddd(d) => d.score(inputs),
             Trained::Drocc(d) => d.score(inputs),
+            Trained::Autoencoder(d) => d.score(inputs),
+            Trained::Vae(d) => d.score(inputs),
         }
     }
 
@@ -114,6 +136,8 @@ impl Trained {
             Trained::DeepSvdd(d) => d.save(dir),
             Trained::Ddd(d) => d.save(dir),
             Trained::Drocc(d) => d.save(dir),
+            Trained::Autoencoder(d) => d.save(dir),
+            Trained::Vae(d) => d.save(dir),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! decision D1).
 //!
 //! - [`mlp`]: the DDD study's MLP (physics-spec §6.1).
+//! - [`autoencoder`]: dense autoencoder and VAE from two MLPs, per-event MSE and KL (§7.4).
 //! - [`part`]: the Particle Transformer with pair bias and the SM channel (§6.2).
 //! - [`optim`]: Adam/AdamW with saveable state.
 //! - [`train`]: the one training loop (schedules, early stopping, checkpoints, exact resume).
@@ -13,6 +14,7 @@
 //! build scripts link binaries and tests with a RUNPATH to it and keep `libtorch_cuda.so`
 //! (`torch_link.rs`).
 
+pub mod autoencoder;
 pub mod device;
 pub mod dropout;
 pub mod mlp;
@@ -21,6 +23,7 @@ pub mod part;
 pub mod train;
 pub mod weights;
 
+pub use autoencoder::{AeOutput, Autoencoder};
 pub use device::parse_device;
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use part::{PartConfig, PartInput, ParticleTransformer};

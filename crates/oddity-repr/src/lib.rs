@@ -4,6 +4,7 @@
 //! writes named f32 arrays ([`FeatureBatch`]) in parallel (rayon) into preallocated buffers.
 //!
 //! - [`fixed`]: the fixed-length vector of the DDD study's MLP (per-type or any-type slots).
+//! - [`leading`]: (p_T, η, φ, E) of the leading objects and MET, the SimpleAE input.
 //! - [`particles`]: the padded particle set of the Particle Transformer with its mask,
 //!   MET as auxiliary input or token, and optional pair features ([`pairs`]) and the
 //!   Standard-Model interaction channel ([`sm`]).
@@ -18,6 +19,7 @@
 pub mod batch;
 pub mod distort;
 pub mod fixed;
+pub mod leading;
 pub mod pairs;
 pub mod particles;
 pub mod rmm;

@@ -163,6 +163,8 @@ fn max_objects(repr: &ReprConfig) -> usize {
     match repr {
         ReprConfig::Fixed(f) => f.slot_count(),
         ReprConfig::Particles(p) => p.max_particles,
+        ReprConfig::Leading(l) => l.objects,
+        ReprConfig::Rmm(r) => oddity_repr::rmm::TYPES * r.rmm().config.per_type,
     }
 }
 

@@ -196,6 +196,9 @@ impl Space {
         match repr {
             ReprConfig::Fixed(f) => Ok(Space::Fixed { slots: f.slot_count() }),
             ReprConfig::Particles(p) => Ok(Space::Particles { recipe: PairRecipe::new(p, standardizer)? }),
+            ReprConfig::Leading(_) | ReprConfig::Rmm(_) => {
+                Err(DetectError::Config("drocc needs representation.kind = \"fixed\" or \"particles\"".into()))
+            }
         }
     }
 

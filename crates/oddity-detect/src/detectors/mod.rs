@@ -1,5 +1,7 @@
 //! The detectors, one file each.
 
+pub mod autoencoder;
 pub mod ddd;
 pub mod deep_svdd;
 pub mod drocc;
+pub mod vae;
