@@ -11,6 +11,10 @@ mod common;
 
 use common::{auc, events};
 
+/// libtorch's random generator is global to the process: tests of this binary that train
+/// take turns (nextest runs each test in its own process anyway).
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const VAE: &str = r#"
 [representation]
 kind = "leading"
@@ -32,6 +36,7 @@ optimizer = { lr = 1e-3 }
 
 #[test]
 fn vae_is_reproducible_and_every_score_separates() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let background = events(1500, 1.0, 1);
     let signal = events(300, 4.0, 2);
     let dir = tempfile::tempdir().unwrap();
@@ -64,6 +69,7 @@ fn vae_is_reproducible_and_every_score_separates() {
 
 #[test]
 fn standard_loss_form_trains() {
+    let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let sets = ["data.device=\"cpu\"", "detector.loss_form=\"standard\"", "detector.beta=2.0", "train.epochs=2"];
     let config = RunConfig::from_toml(VAE, "vae.toml", &sets.map(str::to_owned)).unwrap();
     let dir = tempfile::tempdir().unwrap();
