@@ -43,6 +43,9 @@ fn shrink(text: &str) -> Vec<String> {
                 .map(str::to_owned),
         );
     }
+    if text.contains("kind = \"autoencoder\"") || text.contains("kind = \"vae\"") {
+        sets.push("model.hidden=[16]".into());
+    }
     if text.contains("kind = \"drocc\"") {
         sets.extend(
             ["detector.only_ce_epochs=0", "detector.ascent_num_steps=2", "detector.project_every=1"].map(str::to_owned),

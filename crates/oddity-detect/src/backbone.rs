@@ -29,7 +29,7 @@ impl ModelConfig {
     pub fn resolve(&mut self, repr: &ReprConfig) -> Result<(), DetectError> {
         let (width, pairs, aux) = repr.input_dims();
         match (self, repr) {
-            (ModelConfig::Mlp(m), ReprConfig::Fixed(_) | ReprConfig::Efficient(_)) => {
+            (ModelConfig::Mlp(m), ReprConfig::Fixed(_) | ReprConfig::Leading(_) | ReprConfig::Rmm(_) | ReprConfig::Efficient(_)) => {
                 m.input_dim = width;
                 Ok(())
             }
@@ -40,7 +40,7 @@ impl ModelConfig {
                 p.validate().map_err(DetectError::Config)
             }
             (ModelConfig::Mlp(_), _) => Err(DetectError::Config(
-                "model.kind = \"mlp\" needs representation.kind = \"fixed\" or \"efficient\"".into(),
+                "model.kind = \"mlp\" needs a flat representation (kind = \"fixed\", \"leading\", \"rmm\" or \"efficient\")".into(),
             )),
             (ModelConfig::Part(_), _) => {
                 Err(DetectError::Config("model.kind = \"part\" needs representation.kind = \"particles\"".into()))

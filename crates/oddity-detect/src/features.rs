@@ -6,7 +6,9 @@ use oddity_core::EventTable;
 use oddity_nn::PartInput;
 use oddity_repr::efficient::Efficient;
 use oddity_repr::fixed::FixedVector;
+use oddity_repr::leading::LeadingObjects;
 use oddity_repr::particles::{MetMode, ParticleSet};
+use oddity_repr::rmm::{Rmm, RmmConfig};
 use oddity_repr::standardize::{Standardizer, StandardizerFit};
 use oddity_repr::{FeatureBatch, Representation};
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,64 @@ pub enum ReprConfig {
     Particles(ParticleSet),
     /// The normalising flow's "Efficient" vector (53 features; 42 with `energies = false`).
     Efficient(Efficient),
+    /// (p_T, η, φ, E) of the leading objects and MET, the SimpleAE input (§7.4).
+    Leading(LeadingObjects),
+    /// The flattened rapidity-mass matrix (§5.5), never standardised.
+    Rmm(RmmInput),
+}
+
+/// The RMM variant of `[representation] kind = "rmm"` (`variant = "atlas"`, the default, or
+/// `"adfilter"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RmmVariant {
+    /// 5 types × 7, 36² − 9 = 1287 cells.
+    #[default]
+    Atlas,
+    /// 5 types × 10, 51² − 5 = 2596 cells.
+    Adfilter,
+}
+
+/// `kind = "rmm"`: the variant as written, and the encoder built from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RmmTable", into = "RmmTable")]
+pub struct RmmInput {
+    pub variant: RmmVariant,
+    rmm: Rmm,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RmmTable {
+    variant: RmmVariant,
+}
+
+impl Default for RmmTable {
+    fn default() -> Self {
+        Self { variant: RmmVariant::Atlas }
+    }
+}
+
+impl RmmInput {
+    pub fn rmm(&self) -> &Rmm {
+        &self.rmm
+    }
+}
+
+impl From<RmmTable> for RmmInput {
+    fn from(t: RmmTable) -> Self {
+        let config = match t.variant {
+            RmmVariant::Atlas => RmmConfig::atlas(),
+            RmmVariant::Adfilter => RmmConfig::adfilter(),
+        };
+        Self { variant: t.variant, rmm: Rmm::new(config) }
+    }
+}
+
+impl From<RmmInput> for RmmTable {
+    fn from(r: RmmInput) -> Self {
+        Self { variant: r.variant }
+    }
 }
 
 impl Default for ReprConfig {
@@ -38,6 +98,8 @@ impl ReprConfig {
             ReprConfig::Fixed(f) => f,
             ReprConfig::Particles(p) => p,
             ReprConfig::Efficient(e) => e,
+            ReprConfig::Leading(l) => l,
+            ReprConfig::Rmm(r) => &r.rmm,
         }
     }
 
@@ -48,7 +110,10 @@ impl ReprConfig {
                 Err(DetectError::Config("the fixed vector needs at least one slot".into()))
             }
             ReprConfig::Particles(p) => p.validate().map_err(DetectError::Config),
-            ReprConfig::Fixed(_) | ReprConfig::Efficient(_) => Ok(()),
+            ReprConfig::Leading(l) if l.objects == 0 => {
+                Err(DetectError::Config("the leading-object vector needs at least one object".into()))
+            }
+            ReprConfig::Fixed(_) | ReprConfig::Leading(_) | ReprConfig::Rmm(_) | ReprConfig::Efficient(_) => Ok(()),
         }
     }
 
@@ -57,6 +122,8 @@ impl ReprConfig {
         match self {
             ReprConfig::Fixed(f) => (f.width() as i64, 0, 0),
             ReprConfig::Efficient(e) => (e.width() as i64, 0, 0),
+            ReprConfig::Leading(l) => (l.width() as i64, 0, 0),
+            ReprConfig::Rmm(r) => (r.rmm.config.width() as i64, 0, 0),
             ReprConfig::Particles(p) => {
                 (p.token_width() as i64, p.pair_channels() as i64, if p.met == MetMode::Aux { 2 } else { 0 })
             }

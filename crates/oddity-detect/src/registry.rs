@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::backbone::ModelConfig;
+use crate::detectors::autoencoder::{Ae, AeConfig};
 use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
 use crate::detectors::drocc::{Drocc, DroccConfig};
 use crate::detectors::flow::{FlowDetector, FlowDetectorConfig};
+use crate::detectors::vae::{Vae, VaeConfig};
 use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
@@ -23,6 +25,8 @@ pub enum DetectorConfig {
     Ddd(DddConfig),
     Drocc(DroccConfig),
     Flow(FlowDetectorConfig),
+    Autoencoder(AeConfig),
+    Vae(VaeConfig),
 }
 
 impl Default for DetectorConfig {
@@ -38,6 +42,8 @@ impl DetectorConfig {
             DetectorConfig::Ddd(_) => "ddd",
             DetectorConfig::Drocc(_) => "drocc",
             DetectorConfig::Flow(_) => "flow",
+            DetectorConfig::Autoencoder(_) => "autoencoder",
+            DetectorConfig::Vae(_) => "vae",
         }
     }
 
@@ -56,6 +62,8 @@ impl DetectorConfig {
             DetectorConfig::Ddd(c) => c.validate(),
             DetectorConfig::Drocc(c) => c.validate(),
             DetectorConfig::Flow(c) => c.validate(),
+            DetectorConfig::Autoencoder(c) => c.validate(),
+            DetectorConfig::Vae(c) => c.validate(),
         }
     }
 
@@ -85,6 +93,14 @@ impl DetectorConfig {
                 let (d, r) = FlowDetector::fit(c, train, data, dir)?;
                 Ok((Trained::Flow(Box::new(d)), r))
             }
+            DetectorConfig::Autoencoder(c) => {
+                let (d, r) = Ae::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
+                Ok((Trained::Autoencoder(d), r))
+            }
+            DetectorConfig::Vae(c) => {
+                let (d, r) = Vae::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
+                Ok((Trained::Vae(d), r))
+            }
         }
     }
 
@@ -95,6 +111,8 @@ impl DetectorConfig {
             DetectorConfig::Ddd(c) => Ok(Trained::Ddd(Ddd::load(c, model, dir, device)?)),
             DetectorConfig::Drocc(c) => Ok(Trained::Drocc(Box::new(Drocc::load(c, model, dir, device)?))),
             DetectorConfig::Flow(c) => Ok(Trained::Flow(Box::new(FlowDetector::load(c, dir, device)?))),
+            DetectorConfig::Autoencoder(c) => Ok(Trained::Autoencoder(Ae::load(c, model, dir, device)?)),
+            DetectorConfig::Vae(c) => Ok(Trained::Vae(Vae::load(c, model, dir, device)?)),
         }
     }
 }
@@ -106,6 +124,8 @@ pub enum Trained {
     Ddd(Ddd),
     Drocc(Box<Drocc>),
     Flow(Box<FlowDetector>),
+    Autoencoder(Ae),
+    Vae(Vae),
 }
 
 impl Trained {
@@ -116,6 +136,8 @@ impl Trained {
             Trained::Ddd(d) => d.score(inputs),
             Trained::Drocc(d) => d.score(inputs),
             Trained::Flow(d) => d.score(inputs),
+            Trained::Autoencoder(d) => d.score(inputs),
+            Trained::Vae(d) => d.score(inputs),
         }
     }
 
@@ -126,6 +148,8 @@ impl Trained {
             Trained::Ddd(d) => d.save(dir),
             Trained::Drocc(d) => d.save(dir),
             Trained::Flow(d) => d.save(dir),
+            Trained::Autoencoder(d) => d.save(dir),
+            Trained::Vae(d) => d.save(dir),
         }
     }
 }

@@ -295,6 +295,8 @@ mod tests {
             "kind = \"fixed\"\nslots = { slots = \"any-type\", k = 18, order = { order = \"pt\" } }",
             "kind = \"fixed\"\nslots = { slots = \"any-type\", k = 18, order = { order = \"random\", seed = 5 } }",
             "kind = \"particles\"\nmax_particles = 20\nmet = \"token\"\npairs = { set = \"part4\" }\nsm = \"binary\"",
+            "kind = \"leading\"\nobjects = 8\nlog = true",
+            "kind = \"rmm\"\nvariant = \"adfilter\"",
         ] {
             let model = if repr.contains("particles") { "part" } else { "mlp" };
             let text = format!("[representation]\n{repr}\n[model]\nkind = \"{model}\"\n");

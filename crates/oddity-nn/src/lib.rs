@@ -2,6 +2,7 @@
 //! decision D1).
 //!
 //! - [`mlp`]: the DDD study's MLP (physics-spec §6.1).
+//! - [`autoencoder`]: dense autoencoder and VAE from two MLPs, per-event MSE and KL (§7.4).
 //! - [`part`]: the Particle Transformer with pair bias and the SM channel (§6.2).
 //! - [`flow`]: the rational-quadratic spline autoregressive flow (§7.6) and planar flows (§7.7).
 //! - [`optim`]: Adam/AdamW with saveable state.
@@ -14,6 +15,7 @@
 //! build scripts link binaries and tests with a RUNPATH to it and keep `libtorch_cuda.so`
 //! (`torch_link.rs`).
 
+pub mod autoencoder;
 pub mod device;
 pub mod dropout;
 pub mod flow;
@@ -23,6 +25,7 @@ pub mod part;
 pub mod train;
 pub mod weights;
 
+pub use autoencoder::{AeOutput, Autoencoder};
 pub use device::parse_device;
 pub use flow::{FlowConfig, SplineFlow};
 pub use mlp::{Activation, Mlp, MlpConfig};

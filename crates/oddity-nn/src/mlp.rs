@@ -22,6 +22,8 @@ pub enum Activation {
     /// Leaky ReLU with slope 0.01 (PyTorch's default).
     LeakyRelu,
     Elu,
+    /// tanh (the DarkMachines SimpleAE, arXiv 2105.14027 sec. 4.1).
+    Tanh,
 }
 
 impl Activation {
@@ -31,6 +33,7 @@ impl Activation {
             Activation::Gelu => x.gelu("none"),
             Activation::LeakyRelu => x.leaky_relu(),
             Activation::Elu => x.elu(),
+            Activation::Tanh => x.tanh(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! - [`fixed`]: the fixed-length vector of the DDD study's MLP (per-type or any-type slots).
 //! - [`efficient`]: the normalising flow's "Efficient" vector (MET, counts, 7 jets, 4 leptons).
+//! - [`leading`]: (p_T, η, φ, E) of the leading objects and MET, the SimpleAE input.
 //! - [`particles`]: the padded particle set of the Particle Transformer with its mask,
 //!   MET as auxiliary input or token, and optional pair features ([`pairs`]) and the
 //!   Standard-Model interaction channel ([`sm`]).
@@ -20,6 +21,7 @@ pub mod batch;
 pub mod distort;
 pub mod efficient;
 pub mod fixed;
+pub mod leading;
 pub mod pairs;
 pub mod particles;
 pub mod rmm;

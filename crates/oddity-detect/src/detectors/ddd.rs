@@ -164,6 +164,8 @@ fn max_objects(repr: &ReprConfig) -> usize {
         ReprConfig::Fixed(f) => f.slot_count(),
         ReprConfig::Particles(p) => p.max_particles,
         ReprConfig::Efficient(_) => oddity_repr::efficient::JET_SLOTS + oddity_repr::efficient::LEPTON_SLOTS,
+        ReprConfig::Leading(l) => l.objects,
+        ReprConfig::Rmm(r) => oddity_repr::rmm::TYPES * r.rmm().config.per_type,
     }
 }
 

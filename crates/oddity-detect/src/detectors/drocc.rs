@@ -196,7 +196,7 @@ impl Space {
         match repr {
             ReprConfig::Fixed(f) => Ok(Space::Fixed { slots: f.slot_count() }),
             ReprConfig::Particles(p) => Ok(Space::Particles { recipe: PairRecipe::new(p, standardizer)? }),
-            ReprConfig::Efficient(_) => {
+            ReprConfig::Leading(_) | ReprConfig::Rmm(_) | ReprConfig::Efficient(_) => {
                 Err(DetectError::Config("drocc needs representation.kind = \"fixed\" or \"particles\"".into()))
             }
         }
