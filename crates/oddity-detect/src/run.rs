@@ -297,6 +297,7 @@ mod tests {
             "kind = \"particles\"\nmax_particles = 20\nmet = \"token\"\npairs = { set = \"part4\" }\nsm = \"binary\"",
             "kind = \"leading\"\nobjects = 8\nlog = true",
             "kind = \"rmm\"\nvariant = \"adfilter\"",
+            "kind = \"efficient\"\nenergies = false",
         ] {
             let model = if repr.contains("particles") { "part" } else { "mlp" };
             let text = format!("[representation]\n{repr}\n[model]\nkind = \"{model}\"\n");
