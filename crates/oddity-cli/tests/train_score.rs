@@ -88,6 +88,7 @@ fn train_then_score_reproduces_the_test_split_scores() {
         "model/deep-svdd.json",
         "model/model-d4.safetensors",
         "scores/background_test.parquet",
+        "scores/background_valid.parquet",
         "log.txt",
     ] {
         assert!(run.join(f).is_file(), "{f} missing from the run directory");
@@ -99,6 +100,10 @@ fn train_then_score_reproduces_the_test_split_scores() {
     let (test_rows, _) = read_scores(&run.join("scores/background_test.parquet"));
     // 10 % of the 6399 events of the file are the test split.
     assert!((600..=680).contains(&test_rows.len()), "{} test events", test_rows.len());
+    // So is the validation split, disjoint from it (the calibration set of `oddity combine`).
+    let (valid_rows, _) = read_scores(&run.join("scores/background_valid.parquet"));
+    assert!((600..=680).contains(&valid_rows.len()), "{} validation events", valid_rows.len());
+    assert!(valid_rows.iter().all(|v| test_rows.iter().all(|t| t.0 != v.0)), "splits overlap");
 
     oddity(dir.path())
         .args(["--quiet", "score", "run"])

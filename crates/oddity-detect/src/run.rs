@@ -141,10 +141,13 @@ pub struct TrainedRun {
     pub device: Device,
 }
 
-/// What [`train_run`] returns besides the run: the background test events.
+/// What [`train_run`] returns besides the run: the background validation and test events.
 #[derive(Debug)]
 pub struct TrainOutcome {
     pub run: TrainedRun,
+    /// The background events of the validation split (held out from training: the
+    /// calibration set of score combinations, physics-spec §7.8).
+    pub valid: EventTable,
     /// The background events of the test split (for evaluation).
     pub test: EventTable,
     pub report: FitReport,
@@ -239,7 +242,7 @@ pub fn train_run_with(
         "test_lines": indices(&parts, Part::Test).iter().map(|&i| background.source_line[i]).collect::<Vec<_>>(),
     });
     crate::write_json(&out.join("manifest.json"), &manifest)?;
-    Ok(TrainOutcome { run: TrainedRun { config: config.clone(), standardizer, detector, device }, test, report })
+    Ok(TrainOutcome { run: TrainedRun { config: config.clone(), standardizer, detector, device }, valid, test, report })
 }
 
 impl TrainedRun {

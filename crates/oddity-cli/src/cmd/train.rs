@@ -84,15 +84,20 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     Ok(())
 }
 
-/// Scores the background test split of a fresh run and writes them to
-/// `RUN/scores/background_test.parquet`; returns the scores and the path.
+/// Scores the background test and validation splits of a fresh run and writes them to
+/// `RUN/scores/background_test.parquet` and `background_valid.parquet` (the calibration set
+/// of `oddity combine`); returns the test scores and their path.
 pub fn write_test_scores(outcome: &TrainOutcome, run_dir: &Path) -> Result<(Vec<f64>, PathBuf)> {
-    let test_scores = outcome.run.score(&outcome.test)?;
-    let mut scores = ScoreTable::default();
-    scores.push("background-test", &outcome.test, &test_scores);
-    let path = run_dir.join("scores").join("background_test.parquet");
-    scores.write(&path)?;
-    Ok((test_scores, path))
+    let write = |name: &str, events: &EventTable| -> Result<(Vec<f64>, PathBuf)> {
+        let values = outcome.run.score(events)?;
+        let mut scores = ScoreTable::default();
+        scores.push(&format!("background-{name}"), events, &values);
+        let path = run_dir.join("scores").join(format!("background_{name}.parquet"));
+        scores.write(&path)?;
+        Ok((values, path))
+    };
+    write("valid", &outcome.valid)?;
+    write("test", &outcome.test)
 }
 
 /// Reads and concatenates `files`.
