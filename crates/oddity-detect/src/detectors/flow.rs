@@ -17,6 +17,12 @@
 //! the training sample (σ = 0, e.g. no photons) so gets σ′ = 1/√12 instead of a
 //! near-zero σ. The gains σ̃/σ′ and noise scales 1/σ′ are saved with the model.
 //!
+//! **Padding jitter** (*project choice*): empty object slots are exact zeros in every padded
+//! column, so a flow can put unbounded density on them and learn little else (validation NLL
+//! running to large negative values, anomalies scored as ordinary). In training, entries that
+//! are exactly 0 outside the count columns get N(0, `pad_noise`²) noise (standardised units);
+//! evaluation sees the zeros unchanged, at a finite density.
+//!
 //! The flow's hyperparameters are `[detector.flow]`; `[model]` is not used. Files in the model
 //! directory: `flow.safetensors` (weights), `flow.json` (input width, dequantisation).
 
@@ -41,16 +47,25 @@ pub struct FlowDetectorConfig {
     pub flow: FlowConfig,
     /// Dequantise the count columns of the "efficient" representation.
     pub dequantize: bool,
+    /// Standard deviation of the training noise on exact zeros (padding), standardised units;
+    /// 0 turns it off.
+    pub pad_noise: f64,
 }
 
 impl Default for FlowDetectorConfig {
     fn default() -> Self {
-        Self { flow: FlowConfig::default(), dequantize: true }
+        Self { flow: FlowConfig::default(), dequantize: true, pad_noise: 0.1 }
     }
 }
 
 impl FlowDetectorConfig {
     pub fn validate(&self) -> Result<(), DetectError> {
+        if !(self.pad_noise.is_finite() && self.pad_noise >= 0.0) {
+            return Err(DetectError::Config(format!(
+                "detector.pad_noise = {}: expected a finite value >= 0",
+                self.pad_noise
+            )));
+        }
         self.flow.validate().map_err(|e| DetectError::Config(format!("detector.flow: {e}")))
     }
 }
@@ -110,11 +125,25 @@ fn dequantized(x: &Tensor, gain: &Tensor, noise: &Tensor, train: bool) -> Tensor
     if train { (x.rand_like() - 0.5) * noise + x } else { x }
 }
 
+/// `y` with N(0, `scale`²) noise where `x` is exactly 0 outside the dequantised columns
+/// (`noise` = 0): the padding jitter of training.
+///
+/// # Shapes
+/// - `x`, `y`: `[B, D]`, `noise`: `[D]` → `[B, D]`
+fn jitter_padding(x: &Tensor, y: Tensor, noise: &Tensor, scale: f64) -> Tensor {
+    if scale == 0.0 {
+        return y;
+    }
+    let padded = x.eq(0.0).logical_and(&noise.eq(0.0)).to_kind(x.kind());
+    y + x.randn_like() * padded * scale
+}
+
 /// The maximum-likelihood objective.
 struct MaxLikelihood<'a> {
     flow: &'a SplineFlow,
     gain: &'a Tensor,
     noise: &'a Tensor,
+    pad_noise: f64,
     train: &'a Inputs,
     valid: &'a Inputs,
 }
@@ -131,7 +160,11 @@ impl Objective for MaxLikelihood<'_> {
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss {
         let set = if split == Split::Train { self.train } else { self.valid };
         let b = set.select(indices);
-        let nll = -self.flow.log_prob(&dequantized(&b.x, self.gain, self.noise, train));
+        let mut x = dequantized(&b.x, self.gain, self.noise, train);
+        if train {
+            x = jitter_padding(&b.x, x, self.noise, self.pad_noise);
+        }
+        let nll = -self.flow.log_prob(&x);
         let sw = b.weight.sum(Kind::Float);
         let loss = (nll * &b.weight).sum(Kind::Float) / &sw;
         BatchLoss { loss, weight: sw.double_value(&[]) }
@@ -171,8 +204,14 @@ impl FlowDetector {
         let mut det = Self::build(config, Saved { features: width, gain, noise }, data.device);
         let ckpt = dir.map(|p| p.join("checkpoints").join("flow"));
         let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
-        let mut objective =
-            MaxLikelihood { flow: &det.flow, gain: &det.gain, noise: &det.noise, train: data.train, valid: data.valid };
+        let mut objective = MaxLikelihood {
+            flow: &det.flow,
+            gain: &det.gain,
+            noise: &det.noise,
+            pad_noise: config.pad_noise,
+            train: data.train,
+            valid: data.valid,
+        };
         let r = train(&mut det.vs, &mut objective, train_cfg, &options)?;
         if let Some(ckpt) = &ckpt {
             oddity_nn::weights::load(&mut det.vs, &ckpt.join("best.safetensors"))?;
@@ -244,7 +283,8 @@ mod tests {
         let inputs = Inputs::from_batch(&batch, &[1.0, 3.0, 0.5], Device::Cpu);
         let (gain, noise) =
             (Tensor::ones([2], (Kind::Float, Device::Cpu)), Tensor::zeros([2], (Kind::Float, Device::Cpu)));
-        let mut objective = MaxLikelihood { flow: &flow, gain: &gain, noise: &noise, train: &inputs, valid: &inputs };
+        let mut objective =
+            MaxLikelihood { flow: &flow, gain: &gain, noise: &noise, pad_noise: 0.0, train: &inputs, valid: &inputs };
         let BatchLoss { loss, weight } = objective.batch_loss(Split::Valid, &[0, 1, 2], false);
         let lp: Vec<f32> = flow.log_prob(&inputs.x).try_into().unwrap_or_default();
         let want = -(lp[0] + 3.0 * lp[1] + 0.5 * lp[2]) / 4.5;
@@ -265,6 +305,20 @@ mod tests {
         assert!(col.min().double_value(&[]) >= -0.5 && col.max().double_value(&[]) <= 1.5);
         assert!((col.mean(Kind::Float).double_value(&[]) - 0.5).abs() < 0.1);
         assert_eq!((t.select(1, 0) - 1.0).abs().sum(Kind::Float).double_value(&[]), 0.0);
+    }
+
+    #[test]
+    fn padding_jitter_moves_only_exact_zeros_outside_count_columns() {
+        // Columns: a padded feature (0), a count (0, dequantised), a filled feature (1).
+        let x = Tensor::from_slice(&[0.0f32, 0.0, 1.0]).repeat([2000, 1]);
+        let noise = Tensor::from_slice(&[0.0f32, 2.0, 0.0]);
+        let y = jitter_padding(&x, x.shallow_clone(), &noise, 0.1);
+        let padded = y.select(1, 0);
+        let sd = padded.std(true).double_value(&[]);
+        assert!((sd - 0.1).abs() < 0.01, "padding noise sd {sd}");
+        assert_eq!(y.select(1, 1).abs().sum(Kind::Float).double_value(&[]), 0.0, "counts are dequantised instead");
+        assert_eq!((y.select(1, 2) - 1.0).abs().sum(Kind::Float).double_value(&[]), 0.0, "filled entries unchanged");
+        assert_eq!(jitter_padding(&x, x.shallow_clone(), &noise, 0.0), x);
     }
 
     #[test]
