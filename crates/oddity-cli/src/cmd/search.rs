@@ -670,11 +670,18 @@ pub fn injection_plot(inj: &Injection, title: &str, path: &Path) -> Result<()> {
 
 /// The pseudo-experiments' test statistic as a histogram with the observed t marked.
 pub fn t_distribution_plot(h: &Hunt1D, title: &str, path: &Path) -> Result<()> {
-    let t_max = h.t_pseudo.iter().copied().fold(h.scan.t, f64::max).max(1e-9) * 1.05;
+    // t = −ln p is infinite when a local p-value underflows to 0 (a huge excess): the axis
+    // covers the finite values, and an infinite observed t is marked at its right end.
+    let finite = h.t_pseudo.iter().copied().chain(std::iter::once(h.scan.t)).filter(|t| t.is_finite());
+    let t_max = finite.fold(1e-9, f64::max) * 1.05;
     let mut hist = Hist1D::uniform(50, 0.0, t_max)?;
     for &t in &h.t_pseudo {
-        hist.fill(t, 1.0);
+        hist.fill(t.min(t_max), 1.0);
     }
+    let marker = match h.scan.t.is_finite() {
+        true => ("observed t".to_owned(), h.scan.t),
+        false => ("observed t = ∞ (drawn at the edge), at".to_owned(), t_max),
+    };
     let spectrum = Spectrum {
         title: format!("{title}: global p = {:.4}, Z = {:.2}", h.global.p, h.global.z),
         x_label: "test statistic t = −ln p_min".into(),
@@ -684,7 +691,7 @@ pub fn t_distribution_plot(h: &Hunt1D, title: &str, path: &Path) -> Result<()> {
             label: format!("{} background-only pseudo-experiments", h.t_pseudo.len()),
             values: hist.sumw().to_vec(),
         }],
-        marker: Some(("observed t".into(), h.scan.t)),
+        marker: Some(marker),
         log_y: true,
         ..Spectrum::default()
     };
@@ -770,4 +777,29 @@ fn summary_text(out: &SearchOutput) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found running the ATLAS chain at 140 fb⁻¹): a local p-value that underflows
+    /// to 0 gives t = ∞, whose histogram axis had NaN edges.
+    #[test]
+    fn t_distribution_plot_with_an_infinite_observed_t() {
+        let mut data = vec![100.0; 20];
+        data[7] = 1e6;
+        let hunter = BumpHunter1D {
+            npe: 50,
+            seed: 1,
+            width_max: Some(3),
+            ..BumpHunter1D::new((0..=20).map(f64::from).collect())
+        };
+        let hunt = hunter.hunt(&data, &[100.0; 20]).expect("hunt");
+        assert!(hunt.scan.t.is_infinite(), "t = {}", hunt.scan.t);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.png");
+        t_distribution_plot(&hunt, "regression", &path).expect("plot");
+        assert!(path.is_file());
+    }
 }
