@@ -152,6 +152,22 @@ PLAN = [
 ]
 BACKGROUND_OUT = "background_chan3.csv.gz"
 
+# --tune NAME -> (Tune:pp, seed offset, Pythia settings read first, description).  "monash" is
+# Pythia's default (Tune:pp = 14), with which the shipped sample was made: on that path no
+# setting is added and the seeds are unchanged (bit-exact with the shipped files).  Any other
+# tune generates only the background processes of PLAN, with the seeds (and the merge's shuffle
+# seed) shifted by its offset, into work/<tune>/ and data/background_chan3_<tune>.csv.gz.
+TUNES = {
+    "monash": (14, 0, [], "Pythia 8 default tune Monash 2013 (Tune:pp = 14, NNPDF2.3 QCD+QED LO)"),
+    "a14": (21, 1000, ["Tune:pp = 21"],
+            "ATLAS A14 central tune with NNPDF2.3 LO (Tune:pp = 21, PDF:pSet = 13, Pythia's internal "
+            "NNPDF2.3 QCD+QED LO alpha_s(M_Z) = 0.130; no LHAPDF)"),
+}
+
+
+def background_out(tune):
+    return BACKGROUND_OUT if tune == "monash" else BACKGROUND_OUT.replace(".csv.gz", f"_{tune}.csv.gz")
+
 
 def g6(x):
     """%g with 6 significant digits, no negative zero."""
@@ -344,10 +360,15 @@ def write_gz(path, lines):
     os.replace(tmp, path)
 
 
-def run_process(name, n_accept, seed, out, max_seconds, max_generated=None, log=sys.stderr):
+def run_process(name, n_accept, seed, out, max_seconds, max_generated=None, log=sys.stderr,
+                tune="monash"):
     import pythia8mc
     role, label, desc, settings = PROCESSES[name]
-    all_settings = COMMON + [f"Random:seed = {seed}"] + settings
+    tune_pp, _, tune_settings, tune_desc = TUNES[tune]
+    if tune != "monash":
+        desc = f"{desc}; {tune_desc}"
+    # the tune first: Tune:pp resets every tune parameter when it is read
+    all_settings = tune_settings + COMMON + [f"Random:seed = {seed}"] + settings
     pythia = pythia8mc.Pythia("", False)
     for s in all_settings:
         if not pythia.readString(s):
@@ -401,6 +422,8 @@ def run_process(name, n_accept, seed, out, max_seconds, max_generated=None, log=
         "role": role,
         "label": label,
         "description": desc,
+        "tune": tune,
+        "tune_pp": tune_pp,
         "seed": seed,
         "pythia_settings": all_settings,
         "generated": n_gen,
@@ -438,13 +461,16 @@ def read_lines(path):
         return [l for l in f if l.strip()]
 
 
-def replay_counts(data_dir):
-    """{process: generated events} from the provenance JSONs of an existing data/ directory."""
+def replay_counts(data_dir, tune="monash"):
+    """{process: generated events} from the provenance JSONs of an existing data/ directory
+    (for a tune other than monash: only its background file's provenance)."""
     counts = {}
-    bg = os.path.join(data_dir, BACKGROUND_OUT.replace(".csv.gz", ".provenance.json"))
+    bg = os.path.join(data_dir, background_out(tune).replace(".csv.gz", ".provenance.json"))
     if os.path.exists(bg):
         for p in json.load(open(bg))["processes"]:
             counts[p["process"]] = p["generated"]
+    if tune != "monash":
+        return counts
     for name, _, _, _ in PLAN:
         pj = os.path.join(data_dir, f"{name}_chan3.provenance.json")
         if os.path.exists(pj):
@@ -452,8 +478,33 @@ def replay_counts(data_dir):
     return counts
 
 
-def merge(seed, WORK=WORK, DATA=DATA):
+def write_samples(DATA, samples, tune):
+    """Writes samples.json: the entries of this merge, plus those of the other tunes' background
+    files already in samples.json (a merge of one tune never drops or alters the other's)."""
+    path = os.path.join(DATA, "samples.json")
+    old = json.load(open(path)) if os.path.exists(path) else []
+    if tune == "monash":
+        keep = [s for s in old if s.get("role") == "background-tune"]
+        out = samples[:1] + keep + samples[1:] if samples and samples[0]["role"] == "background" \
+            else keep + samples
+    else:
+        mine = {s["file"] for s in samples}
+        out = [s for s in old if s["file"] not in mine]
+        for s in out:
+            if s.get("role") == "background" and "tune" not in s:
+                s["tune"] = "monash"
+        at = next((i + 1 for i, s in enumerate(out) if s.get("role") == "background"), 0)
+        out[at:at] = samples
+    with open(path, "w") as f:
+        json.dump(out, f, indent=2)
+        f.write("\n")
+
+
+def merge(seed, WORK=WORK, DATA=DATA, tune="monash"):
     os.makedirs(DATA, exist_ok=True)
+    _, tune_off, _, tune_desc = TUNES[tune]
+    bg_file = background_out(tune)
+    shuffle_seed = seed + tune_off
     samples = []
     bg_lines, bg_prov = [], []
     for name, _, _, _ in PLAN:
@@ -465,8 +516,11 @@ def merge(seed, WORK=WORK, DATA=DATA):
         prov = json.load(open(pj))
         lines = read_lines(src)
         if prov["role"] == "background":
+            assert prov.get("tune", "monash") == tune, (src, prov.get("tune"), tune)
             bg_lines += lines
             bg_prov.append(prov)
+            continue
+        if tune != "monash":
             continue
         out = os.path.join(DATA, f"{name}_chan3.csv.gz")
         write_gz(out, lines)
@@ -482,27 +536,33 @@ def merge(seed, WORK=WORK, DATA=DATA):
                         "accepted_xsec_pb": prov["accepted_xsec_pb"], "events": prov["accepted"],
                         "ess": prov["ess"]})
     if bg_lines:
-        random.Random(seed).shuffle(bg_lines)
+        random.Random(shuffle_seed).shuffle(bg_lines)
         out_lines, ws = [], []
         for i, l in enumerate(bg_lines, 1):
             parts = l.split(";", 1)
             out_lines.append(f"{i};{parts[1]}")
             ws.append(float(l.split(";")[2]))
-        out = os.path.join(DATA, BACKGROUND_OUT)
+        out = os.path.join(DATA, bg_file)
         write_gz(out, out_lines)
         ws = np.array(ws)
         sw, sw2 = float(ws.sum()), float((ws ** 2).sum())
+        role = "background" if tune == "monash" else "background-tune"
+        desc = ("channel-3 Standard-Model background mix; lines of all processes shuffled "
+                f"(random.Random({shuffle_seed})) and renumbered 1..N")
+        if tune != "monash":
+            desc += f"; {tune_desc}; process seeds = seed + {tune_off} + PLAN offset"
         prov = {
-            "file": BACKGROUND_OUT,
-            "role": "background",
-            "description": "channel-3 Standard-Model background mix; lines of all processes shuffled "
-                           f"(random.Random({seed})) and renumbered 1..N",
+            "file": bg_file,
+            "role": role,
+            "description": desc,
+            "tune": tune,
             "seed": seed,
             "events": len(out_lines),
             "accepted_xsec_pb": sw,
             "sum_weights": sw,
             "sum_weights_sq": sw2,
             "ess": sw * sw / sw2,
+            "shuffle_seed": shuffle_seed,
             "sha256": sha256(out),
             "versions": versions(),
             "merged_at_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -512,14 +572,18 @@ def merge(seed, WORK=WORK, DATA=DATA):
         with open(out.replace(".csv.gz", ".provenance.json"), "w") as f:
             json.dump(prov, f, indent=2)
             f.write("\n")
-        samples.insert(0, {"file": BACKGROUND_OUT, "role": "background",
-                           "label": "SM background (channel 3)",
-                           "description": "Pythia 8 QCD multijet, ttbar, W+jets, Z+jets (incl. Z->nu nu), "
-                                          "gamma+jets, single top, diboson; weights in pb per event",
-                           "accepted_xsec_pb": sw, "events": len(out_lines), "ess": sw * sw / sw2})
-    with open(os.path.join(DATA, "samples.json"), "w") as f:
-        json.dump(samples, f, indent=2)
-        f.write("\n")
+        bdesc = ("Pythia 8 QCD multijet, ttbar, W+jets, Z+jets (incl. Z->nu nu), "
+                 "gamma+jets, single top, diboson; weights in pb per event")
+        if tune == "monash":
+            label = "SM background (channel 3)"
+        else:
+            label = "SM background (channel 3), Pythia A14 tune" if tune == "a14" else \
+                f"SM background (channel 3), Pythia {tune} tune"
+            bdesc += f"; {tune_desc}"
+        samples.insert(0, {"file": bg_file, "role": role, "label": label, "description": bdesc,
+                           "accepted_xsec_pb": sw, "events": len(out_lines), "ess": sw * sw / sw2,
+                           "tune": tune})
+    write_samples(DATA, samples, tune)
     for s in samples:
         print(f"{s['file']}: {s['events']} events, {s['accepted_xsec_pb']:.4g} pb, ESS {s['ess']:.0f}",
               file=sys.stderr)
@@ -541,16 +605,27 @@ def main():
     ap.add_argument("--replay", metavar="DATA_DIR",
                     help="for --all: no time boxes; generate exactly the number of events recorded in "
                          "DATA_DIR's provenance JSONs (bit-exact reproduction of a time-boxed run)")
-    ap.add_argument("--work-dir", default=WORK, help=f"intermediate files (default {WORK})")
+    ap.add_argument("--tune", choices=sorted(TUNES), default="monash",
+                    help="Pythia tune: monash (Pythia's default Tune:pp = 14, the shipped sample) or "
+                         "a14 (ATLAS A14 central, NNPDF2.3 LO, Tune:pp = 21); with --all a non-default "
+                         "tune runs only PLAN's background processes, seeds shifted by "
+                         + ", ".join(f"{k} +{v[1]}" for k, v in TUNES.items()))
+    ap.add_argument("--work-dir", help=f"intermediate files (default {WORK}, {WORK}/<tune> for "
+                                       "a tune other than monash)")
     ap.add_argument("--data-dir", default=DATA, help=f"merged output (default {DATA})")
     a = ap.parse_args()
+    if a.work_dir is None:
+        a.work_dir = WORK if a.tune == "monash" else os.path.join(WORK, a.tune)
+    tune_off = TUNES[a.tune][1]
     if a.all or a.merge:
         if a.all:
             os.makedirs(a.work_dir, exist_ok=True)
             only = set(a.only.split(",")) if a.only else None
-            counts = replay_counts(a.replay) if a.replay else None
+            counts = replay_counts(a.replay, a.tune) if a.replay else None
             for name, n, secs, off in PLAN:
                 if only and name not in only:
+                    continue
+                if a.tune != "monash" and PROCESSES[name][0] != "background":
                     continue
                 out = os.path.join(a.work_dir, f"{name}.csv.gz")
                 if os.path.exists(out) and not a.force:
@@ -563,14 +638,15 @@ def main():
                         continue
                     n, secs, max_gen = 10 ** 12, 1e12 / a.budget_scale, counts[name]
                 try:
-                    run_process(name, n, a.seed + off, out, secs * a.budget_scale, max_gen)
+                    run_process(name, n, a.seed + tune_off + off, out, secs * a.budget_scale, max_gen,
+                                tune=a.tune)
                 except (Exception, SystemExit) as e:  # keep going: one broken process must not stop the rest
                     print(f"{name}: FAILED: {e}", file=sys.stderr, flush=True)
-        merge(a.seed, a.work_dir, a.data_dir)
+        merge(a.seed, a.work_dir, a.data_dir, a.tune)
         return
     if not (a.process and a.events and a.out):
         ap.error("--process, --events and --out are required (or --all / --merge)")
-    run_process(a.process, a.events, a.seed, a.out, a.max_seconds, a.max_generated)
+    run_process(a.process, a.events, a.seed, a.out, a.max_seconds, a.max_generated, tune=a.tune)
 
 
 if __name__ == "__main__":
