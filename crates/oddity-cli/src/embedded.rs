@@ -13,18 +13,50 @@ pub struct Sample {
     pub name: &'static str,
 }
 
+/// What an embedded file is, from the `role` of its `samples.json` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// The background the demo trains on (`"background"`).
+    Background,
+    /// The same background mix from another Pythia tune (`"background-tune"`), the second
+    /// generator label of the contrastive VAE; the demo does not train on it.
+    BackgroundTune,
+    Signal,
+}
+
 impl Sample {
-    /// True for the background file (`background_*`), false for signals.
+    /// The file's role in `samples.json`; files it does not list count as signals when their
+    /// name does not start with `background`.
+    pub fn role(&self) -> Role {
+        let index: serde_json::Value = FILES
+            .iter()
+            .find(|(n, _)| *n == "samples.json")
+            .and_then(|(_, b)| serde_json::from_slice(b).ok())
+            .unwrap_or_default();
+        let role = index
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["file"] == self.name))
+            .and_then(|e| e["role"].as_str().map(str::to_owned));
+        match role.as_deref() {
+            Some("background") => Role::Background,
+            Some("background-tune") => Role::BackgroundTune,
+            Some(_) => Role::Signal,
+            None if self.name.starts_with("background") => Role::Background,
+            None => Role::Signal,
+        }
+    }
+
+    /// True for the background the demo trains on.
     pub fn is_background(&self) -> bool {
-        self.name.starts_with("background")
+        self.role() == Role::Background
     }
 }
 
-/// The embedded event files, background first.
+/// The embedded event files: the background first, then the other tune, then the signals.
 pub fn samples() -> Vec<Sample> {
     let mut v: Vec<Sample> =
         FILES.iter().filter(|(n, _)| n.ends_with(".csv.gz")).map(|&(name, _)| Sample { name }).collect();
-    v.sort_by_key(|s| (!s.is_background(), s.name));
+    v.sort_by_key(|s| (s.role(), s.name));
     v
 }
 

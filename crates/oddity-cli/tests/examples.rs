@@ -43,8 +43,11 @@ fn shrink(text: &str) -> Vec<String> {
                 .map(str::to_owned),
         );
     }
-    if text.contains("kind = \"autoencoder\"") || text.contains("kind = \"vae\"") {
+    if ["autoencoder", "vae", "latent-head"].iter().any(|k| text.contains(&format!("kind = \"{k}\""))) {
         sets.push("model.hidden=[16]".into());
+    }
+    if text.contains("kind = \"iaf\"") {
+        sets.push("detector.posterior.hidden=[16]".into());
     }
     if text.contains("kind = \"drocc\"") {
         sets.extend(
@@ -65,7 +68,7 @@ fn every_preset_trains_and_scores_on_the_embedded_sample() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     presets.sort();
-    assert!(presets.len() >= 9, "{presets:?}");
+    assert!(presets.len() >= 18, "{presets:?}");
     let tmp = tempfile::tempdir().unwrap();
     for preset in presets {
         let text = std::fs::read_to_string(&preset).unwrap();

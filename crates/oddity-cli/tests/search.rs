@@ -205,3 +205,52 @@ fn search_on_a_raw_column_with_signal_injection() {
     let first = |v: &serde_json::Value| v[0].as_f64().expect("expected count");
     assert!((first(a) / first(b) - 1.0).abs() < 0.1, "{} vs {}", first(a), first(b));
 }
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The ATLAS chain of seed 004 on the embedded sample: the one-lepton selection, the RMM
+/// autoencoder (shrunk), scores of the background test split and of the Z'→tt̄ signal, and the
+/// search in the anomaly region of the 10 % most anomalous background.
+#[test]
+fn atlas_chain_select_train_score_search() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (root, data) = (repo(), repo().join("data"));
+    oddity(tmp.path())
+        .args(["--quiet", "select", "--selection"])
+        .arg(root.join("examples/selections/atlas-1lepton.toml"))
+        .arg(data.join("background_chan3.csv.gz"))
+        .args(["-o", "bkg.csv"])
+        .assert()
+        .success();
+    oddity(tmp.path())
+        .args(["--quiet", "select", "--selection"])
+        .arg(root.join("examples/selections/atlas-1lepton.toml"))
+        .arg(data.join("zprime_ttbar_2000_chan3.csv.gz"))
+        .args(["-o", "zprime.csv"])
+        .assert()
+        .success();
+    oddity(tmp.path())
+        .args(["--quiet", "train", "--config"])
+        .arg(root.join("examples/rmm-ae-atlas.toml"))
+        .args(["--background", "bkg.csv", "--set", "model.hidden=[32]", "--set", "detector.latent=8"])
+        .args(["--set", "train.epochs=3", "--set", "data.device=\"cpu\"", "-o", "run"])
+        .assert()
+        .success();
+    oddity(tmp.path()).args(["--quiet", "score", "run", "zprime.csv", "-o", "zprime.parquet"]).assert().success();
+    oddity(tmp.path())
+        .args(["--quiet", "search", "--background", "run/scores/background_test.parquet", "--data"])
+        .args(["zprime.parquet", "--weights", "events", "--eff", "0.1", "--npe", "50", "--seed", "1", "-o", "s"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("region eff0.1"));
+    let out = read_json(&tmp.path().join("s/search.json"));
+    let region = &out["regions"][0];
+    let selected = region["region"]["selected"]["events"].as_u64().expect("selected");
+    assert!(selected >= 1, "{region}");
+    // Every mass spectrum of the score file is reported (fitted or skipped with a reason).
+    let spectra = region["spectra"].as_array().expect("spectra");
+    assert!(spectra.iter().any(|s| s["name"] == "mjj"), "{spectra:?}");
+    assert!(tmp.path().join("s/summary.txt").is_file());
+}

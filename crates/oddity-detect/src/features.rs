@@ -174,6 +174,8 @@ pub struct Inputs {
     /// `[N]` event weights (f32, for losses) and the f64 originals.
     pub weight: Tensor,
     pub weights: Vec<f64>,
+    /// `[N]` int64 generator labels (the contrastive VAE's; see [`crate::detectors::vae::LabelSource`]).
+    pub labels: Option<Tensor>,
 }
 
 /// An f32 array of a batch as a tensor `[N, ...]` on `device`.
@@ -207,7 +209,26 @@ impl Inputs {
             aux: tensor(batch, "aux", device),
             weight: Tensor::from_slice(&w32).to_device(device),
             weights: weights.to_vec(),
+            labels: None,
         }
+    }
+
+    /// The same events with generator labels (one per event).
+    ///
+    /// # Panics
+    /// If `labels` does not have one entry per event.
+    pub fn with_labels(mut self, labels: &[i64]) -> Self {
+        assert_eq!(labels.len(), self.len(), "one generator label per event");
+        self.labels = Some(Tensor::from_slice(labels).to_device(self.x.device()));
+        self
+    }
+
+    /// The labels of events `indices`, `[B]` (None without labels).
+    pub fn select_labels(&self, indices: &[usize]) -> Option<Tensor> {
+        self.labels.as_ref().map(|l| {
+            let idx = Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(l.device());
+            l.index_select(0, &idx)
+        })
     }
 
     /// Number of events.

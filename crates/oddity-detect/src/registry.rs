@@ -13,7 +13,8 @@ use crate::detectors::ddd::{Ddd, DddConfig};
 use crate::detectors::deep_svdd::{DeepSvdd, DeepSvddConfig};
 use crate::detectors::drocc::{Drocc, DroccConfig};
 use crate::detectors::flow::{FlowDetector, FlowDetectorConfig};
-use crate::detectors::vae::{Vae, VaeConfig};
+use crate::detectors::latent_head::{LatentHead, LatentHeadConfig};
+use crate::detectors::vae::{LabelSource, Vae, VaeConfig};
 use crate::features::{FitData, Inputs};
 use crate::{DetectError, FitReport};
 
@@ -27,6 +28,7 @@ pub enum DetectorConfig {
     Flow(FlowDetectorConfig),
     Autoencoder(AeConfig),
     Vae(VaeConfig),
+    LatentHead(LatentHeadConfig),
 }
 
 impl Default for DetectorConfig {
@@ -44,15 +46,32 @@ impl DetectorConfig {
             DetectorConfig::Flow(_) => "flow",
             DetectorConfig::Autoencoder(_) => "autoencoder",
             DetectorConfig::Vae(_) => "vae",
+            DetectorConfig::LatentHead(_) => "latent-head",
         }
     }
 
+    /// True for detectors trained on labelled signal events (not model-independent).
+    pub fn is_supervised(&self) -> bool {
+        matches!(self, DetectorConfig::LatentHead(_))
+    }
+
     /// Signal files the detector needs at training time (DROCC's signal-assisted model
-    /// selection); empty for every other detector.
+    /// selection, the latent head's labelled signals); empty for every other detector.
     pub fn val_signals(&self) -> &[std::path::PathBuf] {
         match self {
             DetectorConfig::Drocc(c) => &c.val_signals,
+            DetectorConfig::LatentHead(c) => &c.signals,
             _ => &[],
+        }
+    }
+
+    /// Where the generator labels of the training events come from, when the detector needs
+    /// them (the contrastive VAE with SupCon).
+    pub fn label_source(&self) -> Option<LabelSource> {
+        match self {
+            DetectorConfig::Vae(c) => c.label_source(),
+            DetectorConfig::LatentHead(c) => c.vae.label_source(),
+            _ => None,
         }
     }
 
@@ -64,6 +83,7 @@ impl DetectorConfig {
             DetectorConfig::Flow(c) => c.validate(),
             DetectorConfig::Autoencoder(c) => c.validate(),
             DetectorConfig::Vae(c) => c.validate(),
+            DetectorConfig::LatentHead(c) => c.validate(),
         }
     }
 
@@ -101,6 +121,10 @@ impl DetectorConfig {
                 let (d, r) = Vae::fit(c, model, train, (data.train, data.valid), data.device, dir)?;
                 Ok((Trained::Vae(d), r))
             }
+            DetectorConfig::LatentHead(c) => {
+                let (d, r) = LatentHead::fit(c, model, train, data, dir)?;
+                Ok((Trained::LatentHead(Box::new(d)), r))
+            }
         }
     }
 
@@ -113,6 +137,7 @@ impl DetectorConfig {
             DetectorConfig::Flow(c) => Ok(Trained::Flow(Box::new(FlowDetector::load(c, dir, device)?))),
             DetectorConfig::Autoencoder(c) => Ok(Trained::Autoencoder(Ae::load(c, model, dir, device)?)),
             DetectorConfig::Vae(c) => Ok(Trained::Vae(Vae::load(c, model, dir, device)?)),
+            DetectorConfig::LatentHead(c) => Ok(Trained::LatentHead(Box::new(LatentHead::load(c, model, dir, device)?))),
         }
     }
 }
@@ -126,6 +151,7 @@ pub enum Trained {
     Flow(Box<FlowDetector>),
     Autoencoder(Ae),
     Vae(Vae),
+    LatentHead(Box<LatentHead>),
 }
 
 impl Trained {
@@ -138,6 +164,7 @@ impl Trained {
             Trained::Flow(d) => d.score(inputs),
             Trained::Autoencoder(d) => d.score(inputs),
             Trained::Vae(d) => d.score(inputs),
+            Trained::LatentHead(d) => d.score(inputs),
         }
     }
 
@@ -150,6 +177,7 @@ impl Trained {
             Trained::Flow(d) => d.save(dir),
             Trained::Autoencoder(d) => d.save(dir),
             Trained::Vae(d) => d.save(dir),
+            Trained::LatentHead(d) => d.save(dir),
         }
     }
 }

@@ -17,6 +17,8 @@ use tch::Device;
 
 use crate::backbone::ModelConfig;
 use crate::features::{FitData, Inputs, ReprConfig};
+use crate::detectors::latent_head::LatentHeadConfig;
+use crate::detectors::vae::LabelSource;
 use crate::registry::{DetectorConfig, Trained};
 use crate::{DetectError, FitReport};
 
@@ -71,11 +73,7 @@ impl RunConfig {
             .map_err(|e| DetectError::File { path: path.to_owned(), message: e.to_string() })?;
         let mut config = Self::from_toml(&text, &path.display().to_string(), sets)?;
         let base = path.parent().unwrap_or(Path::new(""));
-        let files = config.data.background.iter_mut().chain(match &mut config.detector {
-            DetectorConfig::Drocc(d) => d.val_signals.iter_mut(),
-            _ => [].iter_mut(),
-        });
-        for b in files {
+        for b in config.input_files_mut() {
             if b.is_relative() {
                 let joined = base.join(&*b);
                 *b = std::path::absolute(&joined).unwrap_or(joined);
@@ -84,11 +82,28 @@ impl RunConfig {
         Ok(config)
     }
 
+    /// Every input file the configuration names: the background files, then the signal files
+    /// of the detectors that read some (DROCC's `val_signals`, the latent head's `signals`).
+    fn input_files_mut(&mut self) -> impl Iterator<Item = &mut PathBuf> {
+        let signals = match &mut self.detector {
+            DetectorConfig::Drocc(d) => d.val_signals.iter_mut(),
+            DetectorConfig::LatentHead(d) => d.signals.iter_mut(),
+            _ => [].iter_mut(),
+        };
+        self.data.background.iter_mut().chain(signals)
+    }
+
     /// Validates every section and sets the network's input widths from the representation.
     pub fn resolve(&mut self) -> Result<(), DetectError> {
         self.representation.validate()?;
         self.model.resolve(&self.representation)?;
         self.detector.validate()?;
+        match &self.detector {
+            DetectorConfig::Vae(v) | DetectorConfig::LatentHead(LatentHeadConfig { vae: v, .. }) => {
+                v.anneal.validate(self.train.early_stopping)?;
+            }
+            _ => {}
+        }
         self.train.validate().map_err(|e| DetectError::Config(e.to_string()))?;
         self.data.split.validate().map_err(|e| DetectError::Config(e.to_string()))?;
         oddity_nn::parse_device(&self.data.device)?;
@@ -155,26 +170,70 @@ pub struct TrainOutcome {
 
 /// Trains the detector of `config` on `background` into the run directory `out`.
 pub fn train_run(config: &RunConfig, background: &EventTable, out: &Path) -> Result<TrainOutcome, DetectError> {
-    train_run_with(config, background, None, out)
+    train_run_with(config, background, &TrainExtras::default(), out)
 }
 
-/// [`train_run`] with the signal events of signal-assisted model selection (DROCC's
-/// `val_signals`, read by the caller with the same input options as the background).
+/// What some detectors need besides the background events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrainExtras<'a> {
+    /// Signal events of signal-assisted model selection (DROCC's `val_signals`, read by the
+    /// caller with the same input options as the background).
+    pub val_signals: Option<&'a EventTable>,
+    /// Events per background file, in the order of `data.background`, when `background` is
+    /// their concatenation (the file-level generator labels of the contrastive VAE).
+    pub file_lengths: Option<&'a [usize]>,
+}
+
+/// The generator label of every background event for `source` (the file index, or the
+/// process index of the table).
+fn generator_labels(
+    source: LabelSource,
+    background: &EventTable,
+    file_lengths: Option<&[usize]>,
+) -> Result<Vec<i64>, DetectError> {
+    let labels: Vec<i64> = match source {
+        LabelSource::Process => background.process.iter().map(|&p| i64::from(p)).collect(),
+        LabelSource::File => {
+            let lengths = file_lengths.ok_or_else(|| {
+                DetectError::Config("contrastive labels = \"file\" need the events per background file".into())
+            })?;
+            if lengths.iter().sum::<usize>() != background.len() {
+                return Err(DetectError::Config(format!(
+                    "events per background file {lengths:?} do not add up to the {} background events",
+                    background.len()
+                )));
+            }
+            lengths.iter().enumerate().flat_map(|(k, &n)| std::iter::repeat_n(k as i64, n)).collect()
+        }
+    };
+    let mut distinct = labels.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        let what = match source {
+            LabelSource::File => "files in data.background (one per generator or tune)",
+            LabelSource::Process => "process IDs in the background",
+        };
+        return Err(DetectError::Config(format!(
+            "the SupCon term needs at least two generator labels: give two or more {what}, or use loss = \"nt-xent\""
+        )));
+    }
+    Ok(labels)
+}
+
+/// [`train_run`] with the [`TrainExtras`] some detectors need.
 pub fn train_run_with(
     config: &RunConfig,
     background: &EventTable,
-    val_signals: Option<&EventTable>,
+    extras: &TrainExtras<'_>,
     out: &Path,
 ) -> Result<TrainOutcome, DetectError> {
+    let val_signals = extras.val_signals;
     let start = Instant::now();
     // The resolved configuration names its inputs absolutely: it is read back from inside
     // the run directory, where relative paths would point elsewhere.
     let mut config = config.clone();
-    let files = config.data.background.iter_mut().chain(match &mut config.detector {
-        DetectorConfig::Drocc(d) => d.val_signals.iter_mut(),
-        _ => [].iter_mut(),
-    });
-    for b in files {
+    for b in config.input_files_mut() {
         if let Ok(abs) = std::path::absolute(&*b) {
             *b = abs;
         }
@@ -199,9 +258,15 @@ pub fn train_run_with(
     let standardizer = config.representation.fit_standardizer(&batch, &train.weight)?;
     crate::write_atomic(&out.join("preprocess.json"), standardizer.to_json().as_bytes())?;
     standardizer.apply(&mut batch)?;
-    let train_in = Inputs::from_batch(&batch, &train.weight, device);
+    let mut train_in = Inputs::from_batch(&batch, &train.weight, device);
     drop(batch);
-    let valid_in = Inputs::new(&config.representation, &standardizer, &valid, device)?;
+    let mut valid_in = Inputs::new(&config.representation, &standardizer, &valid, device)?;
+    if let Some(source) = config.detector.label_source() {
+        let labels = generator_labels(source, background, extras.file_lengths)?;
+        let of = |part: Part| indices(&parts, part).iter().map(|&i| labels[i]).collect::<Vec<i64>>();
+        train_in = train_in.with_labels(&of(Part::Train));
+        valid_in = valid_in.with_labels(&of(Part::Validation));
+    }
     let signals_in = match val_signals {
         Some(t) if !t.is_empty() => Some(Inputs::new(&config.representation, &standardizer, t, device)?),
         _ => None,
@@ -229,6 +294,7 @@ pub fn train_run_with(
     let manifest = serde_json::json!({
         "oddity_version": env!("CARGO_PKG_VERSION"),
         "detector": config.detector.name(),
+        "supervised": config.detector.is_supervised(),
         "device": oddity_nn::device::describe(device),
         "seed": config.train.seed,
         "split_seed": config.data.split.seed,

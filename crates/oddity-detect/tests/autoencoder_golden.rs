@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use oddity_detect::detectors::autoencoder::{vae_loss_per_event, weighted_mean};
-use oddity_detect::detectors::vae::{VaeConfig, VaeLossForm, VaeScore};
+use oddity_detect::detectors::autoencoder::weighted_mean;
+use oddity_detect::detectors::vae::{VaeConfig, VaeLossForm, VaeScore, vae_loss_per_event, vae_pass};
 use oddity_nn::autoencoder::{Autoencoder, mse_per_event};
 use oddity_nn::{Activation, MlpConfig, weights};
 use tch::nn::VarStore;
@@ -69,9 +69,9 @@ fn vae_scores_and_losses_match_pytorch() {
     let t = io("vae");
     let (x, eps) = (&t["x"], &t["eps"]);
     let beta = t["beta"].double_value(&[0]);
-    let out = net.forward_t(x, None, false);
+    let out = vae_pass(&net, None, x, None, false);
     assert_close(&out.mu, &t["mu"], "mu");
-    assert_close(out.logvar.as_ref().unwrap(), &t["logvar"], "logvar");
+    assert_close(&out.logvar, &t["logvar"], "logvar");
     // Every score, decoding μ.
     for (score, loss_form, key) in [
         (VaeScore::Reco, VaeLossForm::DarkMachines, "reco"),
@@ -80,13 +80,13 @@ fn vae_scores_and_losses_match_pytorch() {
         (VaeScore::Total, VaeLossForm::DarkMachines, "total_darkmachines"),
         (VaeScore::Total, VaeLossForm::Standard, "total_standard"),
     ] {
-        let config = VaeConfig { latent: 3, beta, loss_form, score };
-        assert_close(&config.score_of(&out, x), &t[key], key);
+        let config = VaeConfig { latent: 3, beta, loss_form, score, ..VaeConfig::default() };
+        assert_close(&config.score_of(&out, x, beta), &t[key], key);
     }
     // The training loss with the reference's ε, in eval and in training mode.
     let config = VaeConfig { latent: 3, beta, ..VaeConfig::default() };
     for (train, mode) in [(false, "eval"), (true, "train")] {
-        let per_event = vae_loss_per_event(&net.forward_t(x, Some(eps), train), x, config.reco_factor(), beta);
+        let per_event = vae_loss_per_event(&vae_pass(&net, None, x, Some(eps), train), x, config.reco_factor(), beta);
         assert_close(&per_event, &t[&format!("loss_eps_{mode}")], mode);
         assert_close(&weighted_mean(&per_event, &t["w"]), &t[&format!("batch_loss_eps_{mode}")], mode);
     }

@@ -8,7 +8,7 @@
 use oddity_detect::Trained;
 use oddity_detect::detectors::drocc::{Drocc, edgeml_lr, event_norm, project_to_shell};
 use oddity_detect::features::Inputs;
-use oddity_detect::run::{RunConfig, TrainOutcome, TrainedRun, train_run, train_run_with};
+use oddity_detect::run::{RunConfig, TrainExtras, TrainOutcome, TrainedRun, train_run, train_run_with};
 use tch::{Device, Kind, Tensor};
 
 mod common;
@@ -219,7 +219,7 @@ optimizer = { lr = 1e-2 }
     assert!(err.contains("val_signals"), "{err}");
     let validation_signals = events(200, 4.0, 9);
     let dir = tempfile::tempdir().unwrap();
-    let outcome = train_run_with(&config, &background, Some(&validation_signals), dir.path()).unwrap();
+    let outcome = train_run_with(&config, &background, &TrainExtras { val_signals: Some(&validation_signals), ..TrainExtras::default() }, dir.path()).unwrap();
     let member = &outcome.report.members[0];
     assert_eq!(member["model_selection"], "signal-assisted: 1 - AUC(validation background, val_signals)");
     assert!(outcome.report.warnings.iter().any(|w| w.contains("signal-assisted")));

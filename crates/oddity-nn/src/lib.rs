@@ -4,7 +4,9 @@
 //! - [`mlp`]: the DDD study's MLP (physics-spec §6.1).
 //! - [`autoencoder`]: dense autoencoder and VAE from two MLPs, per-event MSE and KL (§7.4).
 //! - [`part`]: the Particle Transformer with pair bias and the SM channel (§6.2).
-//! - [`flow`]: the rational-quadratic spline autoregressive flow (§7.6) and planar flows (§7.7).
+//! - [`flow`]: the rational-quadratic spline autoregressive flow (§7.6); planar and IAF
+//!   posterior flows (§7.7).
+//! - [`contrastive`]: SupCon and NT-Xent terms of the contrastive VAE (§7.7).
 //! - [`optim`]: Adam/AdamW with saveable state.
 //! - [`train`]: the one training loop (schedules, early stopping, checkpoints, exact resume).
 //! - [`weights`]: safetensors interchange with PyTorch (`docs/nn-weights.md`).
@@ -16,6 +18,7 @@
 //! (`torch_link.rs`).
 
 pub mod autoencoder;
+pub mod contrastive;
 pub mod device;
 pub mod dropout;
 pub mod flow;

@@ -138,6 +138,11 @@ pub trait Objective {
     fn monitored(&mut self, _epoch: usize) -> Option<f64> {
         None
     }
+    /// Called after each epoch's model selection with the early-stopping counter (epochs since
+    /// the best monitored value; 0 when this epoch became the best). Objectives that anneal
+    /// their loss weights on it (the contrastive VAE) update them here. On resume the loop
+    /// replays this call for every completed epoch, so such state survives an interruption.
+    fn end_epoch(&mut self, _epoch: usize, _since_best: usize) {}
     /// The loss on events `indices` of `split`; `train` selects training mode (dropout,
     /// BatchNorm batch statistics) and whether a graph is needed.
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss;
@@ -189,6 +194,10 @@ struct State {
     plateau_best: f64,
     stopped_early: bool,
     history: Vec<EpochMetrics>,
+    /// The early-stopping counter after each completed epoch (replayed into
+    /// [`Objective::end_epoch`] on resume).
+    #[serde(default)]
+    since_best_history: Vec<usize>,
 }
 
 /// The result of [`train`].
@@ -245,6 +254,7 @@ pub fn train(
         plateau_best: f64::NAN,
         stopped_early: false,
         history: Vec::new(),
+        since_best_history: Vec::new(),
     };
     let mut resumed = false;
     if let Some(dir) = &options.dir {
@@ -252,6 +262,9 @@ pub fn train(
         if options.resume && dir.join(STATE).exists() {
             state = load_checkpoint(dir, vs, &mut opt)?;
             resumed = true;
+            for (k, &since) in state.since_best_history.iter().enumerate() {
+                objective.end_epoch(k + 1, since);
+            }
         }
     }
     let bar = progress_bar(config, n_train);
@@ -328,6 +341,8 @@ pub fn train(
         if config.early_stopping.is_some_and(|p| state.since_best >= p) {
             state.stopped_early = true;
         }
+        state.since_best_history.push(state.since_best);
+        objective.end_epoch(epoch, state.since_best);
         state.epochs_done = epoch;
         if let Some(dir) = &options.dir {
             save_checkpoint(dir, vs, &opt, &state, improved)?;

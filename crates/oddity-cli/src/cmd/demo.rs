@@ -77,7 +77,8 @@ fn detect(
     global: Global,
 ) -> Result<()> {
     let mut config = RunConfig::from_toml(DEMO_CONFIG, "examples/demo.toml", &[])?;
-    let (backgrounds, signals): (Vec<_>, Vec<_>) = files.iter().partition(|(s, _)| s.is_background());
+    let backgrounds: Vec<_> = files.iter().filter(|(s, _)| s.is_background()).collect();
+    let signals: Vec<_> = files.iter().filter(|(s, _)| s.role() == embedded::Role::Signal).collect();
     config.data.background = backgrounds.iter().map(|(_, p)| p.clone()).collect();
     config.train.progress = global.progress;
     let mut background = oddity_core::EventTable::new();

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use oddity_core::EventTable;
-use oddity_detect::run::{RunConfig, TrainOutcome, train_run_with};
+use oddity_detect::run::{RunConfig, TrainExtras, TrainOutcome, train_run_with};
 
 use crate::Global;
 use crate::input::{self, InputArgs};
@@ -53,7 +53,7 @@ pub fn run(args: Args, global: Global) -> Result<()> {
         config.detector.name(),
         config.data.device
     );
-    let background = read_all(&config.data.background, &args.input, global)?;
+    let (background, file_lengths) = read_all_counted(&config.data.background, &args.input, global)?;
     let line = format!("background: {} events from {} file(s)", background.len(), config.data.background.len());
     println!("{line}");
     crate::runlog::note(&line);
@@ -66,7 +66,8 @@ pub fn run(args: Args, global: Global) -> Result<()> {
         crate::runlog::note(&line);
         Some(t)
     };
-    let outcome = train_run_with(&config, &background, val_signals.as_ref(), &args.out)
+    let extras = TrainExtras { val_signals: val_signals.as_ref(), file_lengths: Some(&file_lengths) };
+    let outcome = train_run_with(&config, &background, &extras, &args.out)
         .with_context(|| format!("training into {}", args.out.display()))?;
     for w in &outcome.report.warnings {
         tracing::warn!("{w}");
@@ -102,9 +103,17 @@ pub fn write_test_scores(outcome: &TrainOutcome, run_dir: &Path) -> Result<(Vec<
 
 /// Reads and concatenates `files`.
 pub fn read_all(files: &[PathBuf], input: &InputArgs, global: Global) -> Result<EventTable> {
+    Ok(read_all_counted(files, input, global)?.0)
+}
+
+/// [`read_all`] and the number of events of each file.
+fn read_all_counted(files: &[PathBuf], input: &InputArgs, global: Global) -> Result<(EventTable, Vec<usize>)> {
     let mut all = EventTable::new();
+    let mut lengths = Vec::with_capacity(files.len());
     for f in files {
-        all.append(&input::read_table(f, input, global)?);
+        let t = input::read_table(f, input, global)?;
+        lengths.push(t.len());
+        all.append(&t);
     }
-    Ok(all)
+    Ok((all, lengths))
 }

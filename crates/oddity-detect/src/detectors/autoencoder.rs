@@ -17,7 +17,8 @@
 use std::path::Path;
 
 use oddity_nn::MlpConfig;
-use oddity_nn::autoencoder::{AeOutput, Autoencoder, kl_per_event, mse_per_event};
+use oddity_nn::autoencoder::{AeOutput, Autoencoder, mse_per_event};
+use oddity_nn::flow::posterior::{PosteriorConfig, PosteriorFlow};
 use oddity_nn::train::{BatchLoss, Objective, RunOptions, Split, TrainConfig, train};
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
@@ -67,44 +68,6 @@ pub(crate) fn validate_latent(kind: &str, latent: i64) -> Result<(), DetectError
     Ok(())
 }
 
-/// The per-event training loss of the autoencoder family.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Loss {
-    /// MSE.
-    Mse,
-    /// [`vae_loss_per_event`] with z = μ + σ·ε in training (ε ~ N(0, 1) from libtorch's
-    /// generator, reseeded by the loop every epoch) and z = μ in validation, so the
-    /// validation loss is the deterministic `total` score.
-    Vae { reco: f64, beta: f64 },
-}
-
-impl Loss {
-    /// # Shapes
-    /// - `x`: `[B, D]` → `[B]`
-    fn per_event(self, net: &Autoencoder, x: &Tensor, train: bool) -> Tensor {
-        match self {
-            Loss::Mse => mse_per_event(x, &net.forward_t(x, None, train).recon),
-            Loss::Vae { reco, beta } => {
-                let eps = train.then(|| Tensor::randn([x.size()[0], net.latent()], (Kind::Float, x.device())));
-                vae_loss_per_event(&net.forward_t(x, eps.as_ref(), train), x, reco, beta)
-            }
-        }
-    }
-}
-
-/// The VAE's per-event loss `reco`·MSE + `beta`·KL of a forward pass (its reconstruction,
-/// μ and ln σ²); see [`super::vae`] for the two forms.
-///
-/// # Shapes
-/// - `x`: `[B, D]` → `[B]`
-///
-/// # Panics
-/// If `out` has no ln σ² (not a VAE's output).
-pub fn vae_loss_per_event(out: &AeOutput, x: &Tensor, reco: f64, beta: f64) -> Tensor {
-    let logvar = out.logvar.as_ref().expect("a VAE's forward pass has ln σ²");
-    mse_per_event(x, &out.recon) * reco + kl_per_event(&out.mu, logvar) * beta
-}
-
 /// The weighted mean Σ w·ℓ / Σ w of per-event losses, the batch loss of every detector of
 /// this family.
 ///
@@ -114,10 +77,9 @@ pub fn weighted_mean(per_event: &Tensor, weight: &Tensor) -> Tensor {
     (per_event * weight).sum(Kind::Float) / weight.sum(Kind::Float)
 }
 
-/// The training objective: the weighted mean of the per-event loss.
+/// The autoencoder's training objective: the weighted mean of the per-event MSE.
 struct Reconstruction<'a> {
     net: &'a Autoencoder,
-    loss: Loss,
     train: &'a Inputs,
     valid: &'a Inputs,
 }
@@ -134,16 +96,18 @@ impl Objective for Reconstruction<'_> {
     fn batch_loss(&mut self, split: Split, indices: &[usize], train: bool) -> BatchLoss {
         let set = if split == Split::Train { self.train } else { self.valid };
         let b = set.select(indices);
-        let per_event = self.loss.per_event(self.net, &b.x, train);
+        let per_event = mse_per_event(&b.x, &self.net.forward_t(&b.x, None, train).recon);
         BatchLoss { loss: weighted_mean(&per_event, &b.weight), weight: b.weight.sum(Kind::Double).double_value(&[]) }
     }
 }
 
-/// A built autoencoder network with its variables.
+/// A built autoencoder network with its variables: the autoencoder and, for a VAE with a
+/// flow posterior, the flow (under `flow.`).
 #[derive(Debug)]
 pub(crate) struct AeNet {
-    vs: VarStore,
+    pub(crate) vs: VarStore,
     pub(crate) net: Autoencoder,
+    pub(crate) flow: Option<PosteriorFlow>,
 }
 
 /// Rows per forward pass when scoring.
@@ -159,49 +123,42 @@ impl AeNet {
         device: Device,
         seed: u64,
     ) -> Result<Self, DetectError> {
+        Self::build_with(model, latent, variational, &PosteriorConfig::Gaussian, device, seed)
+    }
+
+    /// [`build`](Self::build) with a posterior flow (a VAE's `posterior`).
+    pub(crate) fn build_with(
+        model: &ModelConfig,
+        latent: i64,
+        variational: bool,
+        posterior: &PosteriorConfig,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, DetectError> {
         let encoder = encoder_config(model)?;
         tch::manual_seed(seed as i64);
         let vs = VarStore::new(device);
         let net = Autoencoder::new(&vs.root(), encoder, latent, variational);
-        Ok(Self { vs, net })
+        let flow = PosteriorFlow::new(&(vs.root() / "flow"), posterior, latent);
+        Ok(Self { vs, net, flow })
     }
 
-    /// Trains on `data` (train, validation) with `loss`; checkpoints go under
-    /// `dir/checkpoints/{name}` when `dir` is given, and the best-validation weights are
-    /// restored. Returns the manifest entry.
+    /// Trains the autoencoder on `data` (train, validation) with the MSE; see
+    /// [`run_training`].
     pub(crate) fn fit(
         &mut self,
         name: &str,
-        loss: Loss,
         train_cfg: &TrainConfig,
         data: (&Inputs, &Inputs),
         dir: Option<&Path>,
     ) -> Result<serde_json::Value, DetectError> {
-        let ckpt = dir.map(|p| p.join("checkpoints").join(name));
-        let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
-        let mut objective = Reconstruction { net: &self.net, loss, train: data.0, valid: data.1 };
-        let r = train(&mut self.vs, &mut objective, train_cfg, &options)?;
-        if let Some(ckpt) = &ckpt {
-            oddity_nn::weights::load(&mut self.vs, &ckpt.join("best.safetensors"))?;
-        }
-        Ok(serde_json::json!({
-            "network": name, "latent": self.net.latent(), "epochs": r.history.len(), "best_epoch": r.best_epoch,
-            "best_valid_loss": r.best_valid, "stopped_early": r.stopped_early, "resumed": r.resumed,
-        }))
+        let mut objective = Reconstruction { net: &self.net, train: data.0, valid: data.1 };
+        run_training(&mut self.vs, &mut objective, name, self.net.latent(), train_cfg, dir)
     }
 
     /// `f(output, x)` → `[B]` over every event of `inputs`, in eval mode without sampling.
     pub(crate) fn per_event(&self, inputs: &Inputs, f: impl Fn(&AeOutput, &Tensor) -> Tensor) -> Vec<f64> {
-        let idx: Vec<usize> = (0..inputs.len()).collect();
-        let mut out = Vec::with_capacity(inputs.len());
-        tch::no_grad(|| {
-            for chunk in idx.chunks(SCORE_CHUNK) {
-                let x = inputs.select(chunk).x;
-                let v = f(&self.net.forward_t(&x, None, false), &x).to_kind(Kind::Double).to_device(Device::Cpu);
-                out.extend(Vec::<f64>::try_from(v).unwrap_or_default());
-            }
-        });
-        out
+        per_event_chunked(inputs, |x| f(&self.net.forward_t(x, None, false), x))
     }
 
     pub(crate) fn save(&self, path: &Path) -> Result<(), DetectError> {
@@ -213,13 +170,50 @@ impl AeNet {
         model: &ModelConfig,
         latent: i64,
         variational: bool,
+        posterior: &PosteriorConfig,
         path: &Path,
         device: Device,
     ) -> Result<Self, DetectError> {
-        let mut net = Self::build(model, latent, variational, device, 0)?;
+        let mut net = Self::build_with(model, latent, variational, posterior, device, 0)?;
         oddity_nn::weights::load(&mut net.vs, path)?;
         Ok(net)
     }
+}
+
+/// Trains the variables `vs` on `objective`; checkpoints go under `dir/checkpoints/{name}`
+/// when `dir` is given, and the best-validation weights are restored. Returns the manifest
+/// entry.
+pub(crate) fn run_training(
+    vs: &mut VarStore,
+    objective: &mut dyn Objective,
+    name: &str,
+    latent: i64,
+    train_cfg: &TrainConfig,
+    dir: Option<&Path>,
+) -> Result<serde_json::Value, DetectError> {
+    let ckpt = dir.map(|p| p.join("checkpoints").join(name));
+    let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
+    let r = train(vs, objective, train_cfg, &options)?;
+    if let Some(ckpt) = &ckpt {
+        oddity_nn::weights::load(vs, &ckpt.join("best.safetensors"))?;
+    }
+    Ok(serde_json::json!({
+        "network": name, "latent": latent, "epochs": r.history.len(), "best_epoch": r.best_epoch,
+        "best_valid_loss": r.best_valid, "stopped_early": r.stopped_early, "resumed": r.resumed,
+    }))
+}
+
+/// `f(x)` → `[B]` over every event of `inputs` in chunks, without gradients, as f64.
+pub(crate) fn per_event_chunked(inputs: &Inputs, f: impl Fn(&Tensor) -> Tensor) -> Vec<f64> {
+    let idx: Vec<usize> = (0..inputs.len()).collect();
+    let mut out = Vec::with_capacity(inputs.len());
+    tch::no_grad(|| {
+        for chunk in idx.chunks(SCORE_CHUNK) {
+            let v = f(&inputs.select(chunk).x).to_kind(Kind::Double).to_device(Device::Cpu);
+            out.extend(Vec::<f64>::try_from(v).unwrap_or_default());
+        }
+    });
+    out
 }
 
 /// The encoder of the autoencoder family: the `[model]` MLP.
@@ -266,7 +260,7 @@ impl Ae {
     ) -> Result<(Self, FitReport), DetectError> {
         config.validate()?;
         let mut net = AeNet::build(model, config.latent, false, device, train_cfg.seed)?;
-        let mut member = net.fit("autoencoder", Loss::Mse, train_cfg, data, dir)?;
+        let mut member = net.fit("autoencoder", train_cfg, data, dir)?;
         let ae = Self { config: config.clone(), net };
         member["valid_score"] = weighted_summary(&ae.score(data.1), &data.1.weights);
         Ok((ae, FitReport { members: vec![member], warnings: Vec::new() }))
@@ -289,7 +283,7 @@ impl Ae {
 
     /// Loads what [`save`](Self::save) wrote.
     pub fn load(config: &AeConfig, model: &ModelConfig, dir: &Path, device: Device) -> Result<Self, DetectError> {
-        Ok(Self { config: config.clone(), net: AeNet::load(model, config.latent, false, &dir.join(WEIGHTS), device)? })
+        Ok(Self { config: config.clone(), net: AeNet::load(model, config.latent, false, &PosteriorConfig::Gaussian, &dir.join(WEIGHTS), device)? })
     }
 }
 

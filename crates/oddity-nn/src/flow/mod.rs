@@ -4,6 +4,8 @@
 //!   identity tails outside [−B, B], forward and inverse with ln|det|.
 //! - [`made`]: the MADE conditioner (masked linear layers, ReLU).
 //! - [`planar`]: planar flows and the flow-posterior ELBO term of the flow-augmented VAEs.
+//! - [`iaf`]: inverse autoregressive flows (MADE conditioners) for VAE posteriors.
+//! - [`posterior`]: the VAE posterior: Gaussian, or Gaussian followed by planar or IAF layers.
 //! - [`SplineFlow`]: the masked autoregressive rational-quadratic spline flow of the
 //!   DarkMachines challenge (arXiv 2105.14027 sec. 4.8): L layers, each an elementwise spline
 //!   whose parameters for feature i come from a MADE of x_1..x_{i−1}, with the feature order
@@ -15,8 +17,10 @@
 //!
 //! Tensor names: `layers.{l}.made.{hidden.{k},out}.{weight,bias}`.
 
+pub mod iaf;
 pub mod made;
 pub mod planar;
+pub mod posterior;
 pub mod spline;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,219 @@
+//! The latent-space classifier head of seed 003 (physics-spec §7.4): a VAE trained on the
+//! background ([`super::vae`]), its encoder frozen, and a single Dense(1, sigmoid) on μ
+//! trained on **labelled** background (0) and signal (1) events. Score = P(BSM | μ).
+//!
+//! This detector is **supervised**: it learns from the signal files of `signals`. Its
+//! manifest says so (`"supervised": true`, a warning in the fit report) and its results are
+//! not model-independent. Evaluate it on signal samples other than those it was trained on.
+//!
+//! Head training (seed 003: 1 epoch, balanced): binary cross-entropy on the logit, with the
+//! event weights normalised so that each class has the same total weight (Σw of each class
+//! = half the number of head-training events), Adam, `epochs` epochs over the shuffled union
+//! of the VAE's training background and the signal events; no validation, no early stopping.
+//! The VAE's training and validation are unchanged (its own checkpoints under
+//! `checkpoints/vae`; the head's under `checkpoints/head`).
+
+use std::path::{Path, PathBuf};
+
+use oddity_nn::optim::{AdamConfig, AdamKind};
+use oddity_nn::train::{BatchLoss, Objective, RunOptions, Schedule, Split, TrainConfig, train};
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module, VarStore};
+use tch::{Device, Kind, Tensor};
+
+use super::autoencoder::weighted_mean;
+use super::vae::{Vae, VaeConfig};
+use crate::backbone::ModelConfig;
+use crate::features::{FitData, Inputs};
+use crate::{DetectError, FitReport};
+
+/// `[detector]` with `kind = "latent-head"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LatentHeadConfig {
+    /// `[detector.vae]`: the VAE whose μ the head sees.
+    pub vae: VaeConfig,
+    /// Signal files whose events (label 1) train the head.
+    pub signals: Vec<PathBuf>,
+    /// Head epochs (seed 003: 1).
+    pub epochs: usize,
+    /// Head learning rate (Adam; 1e-3).
+    pub lr: f64,
+    /// Head batch size (256).
+    pub batch_size: usize,
+}
+
+impl Default for LatentHeadConfig {
+    fn default() -> Self {
+        Self { vae: VaeConfig::default(), signals: Vec::new(), epochs: 1, lr: 1e-3, batch_size: 256 }
+    }
+}
+
+impl LatentHeadConfig {
+    pub fn validate(&self) -> Result<(), DetectError> {
+        self.vae.validate()?;
+        if self.signals.is_empty() {
+            return Err(DetectError::Config(
+                "latent-head needs detector.signals: the labelled signal files its head is trained on".into(),
+            ));
+        }
+        if self.epochs == 0 || self.batch_size == 0 || !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(DetectError::Config(format!(
+                "latent-head needs epochs >= 1, batch_size >= 1 and lr > 0, got {}, {}, {}",
+                self.epochs, self.batch_size, self.lr
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Balanced per-event weights: each class's weights rescaled to a total of half the events.
+fn balanced(background: &[f64], signal: &[f64]) -> Vec<f64> {
+    let half = (background.len() + signal.len()) as f64 / 2.0;
+    let scale = |w: &[f64]| {
+        let s: f64 = w.iter().sum();
+        w.iter().map(move |&v| v * half / s).collect::<Vec<f64>>()
+    };
+    let mut out = scale(background);
+    out.extend(scale(signal));
+    out
+}
+
+/// The head's objective: weighted binary cross-entropy of the logit.
+struct HeadObjective<'a> {
+    head: &'a nn::Linear,
+    /// `[N, z]`, `[N]`, `[N]`.
+    mu: Tensor,
+    target: Tensor,
+    weight: Tensor,
+}
+
+impl Objective for HeadObjective<'_> {
+    fn train_len(&self) -> usize {
+        self.mu.size()[0] as usize
+    }
+    fn valid_len(&self) -> usize {
+        0
+    }
+    /// # Shapes
+    /// μ `[B, z]` → logit `[B]`; loss scalar.
+    fn batch_loss(&mut self, _split: Split, indices: &[usize], _train: bool) -> BatchLoss {
+        let idx = Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(self.mu.device());
+        let logit = self.head.forward(&self.mu.index_select(0, &idx)).squeeze_dim(1);
+        let target = self.target.index_select(0, &idx);
+        let w = self.weight.index_select(0, &idx);
+        let bce = logit.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::None);
+        BatchLoss { loss: weighted_mean(&bce, &w), weight: w.sum(Kind::Double).double_value(&[]) }
+    }
+}
+
+/// The trained VAE and head.
+#[derive(Debug)]
+pub struct LatentHead {
+    pub config: LatentHeadConfig,
+    vae: Vae,
+    vs: VarStore,
+    head: nn::Linear,
+}
+
+const HEAD: &str = "head.safetensors";
+
+fn build_head(latent: i64, device: Device) -> (VarStore, nn::Linear) {
+    let vs = VarStore::new(device);
+    let head = nn::linear(vs.root() / "head", latent, 1, Default::default());
+    (vs, head)
+}
+
+impl LatentHead {
+    /// Trains the VAE on the background of `data`, then the head on its μ of the training
+    /// background and of `data.val_signals` (the events of `signals`).
+    pub fn fit(
+        config: &LatentHeadConfig,
+        model: &ModelConfig,
+        train_cfg: &TrainConfig,
+        data: &FitData<'_>,
+        dir: Option<&Path>,
+    ) -> Result<(Self, FitReport), DetectError> {
+        config.validate()?;
+        let signals = data.val_signals.filter(|s| !s.is_empty()).ok_or_else(|| {
+            DetectError::Config("latent-head: no signal events were given for its head (detector.signals)".into())
+        })?;
+        let (vae, mut report) = Vae::fit(&config.vae, model, train_cfg, (data.train, data.valid), data.device, dir)?;
+        let mu = Tensor::cat(&[vae.mu(data.train), vae.mu(signals)], 0);
+        let (nb, ns) = (data.train.len(), signals.len());
+        let target: Vec<f32> = std::iter::repeat_n(0.0, nb).chain(std::iter::repeat_n(1.0, ns)).collect();
+        let weight: Vec<f32> = balanced(&data.train.weights, &signals.weights).iter().map(|&w| w as f32).collect();
+        tch::manual_seed(train_cfg.seed as i64);
+        let (mut vs, head) = build_head(config.vae.latent, data.device);
+        let mut objective = HeadObjective {
+            head: &head,
+            mu,
+            target: Tensor::from_slice(&target).to_device(data.device),
+            weight: Tensor::from_slice(&weight).to_device(data.device),
+        };
+        let head_cfg = TrainConfig {
+            epochs: config.epochs,
+            batch_size: config.batch_size,
+            optimizer: AdamConfig { kind: AdamKind::Adam, lr: config.lr, ..AdamConfig::default() },
+            schedule: Schedule::Constant,
+            early_stopping: None,
+            grad_clip: None,
+            ..train_cfg.clone()
+        };
+        let options = RunOptions { dir: dir.map(|d| d.join("checkpoints").join("head")), resume: true, stop_after: None };
+        let r = train(&mut vs, &mut objective, &head_cfg, &options)?;
+        report.members.push(serde_json::json!({
+            "network": "head", "supervised": true, "epochs": r.history.len(),
+            "train_loss": r.history.last().map(|h| h.train_loss),
+            "background_events": nb, "signal_events": ns,
+        }));
+        report.warnings.push(format!(
+            "latent-head is supervised: its head was trained on {ns} labelled signal events from {}; evaluate it on \
+             other signal samples and do not list it among the model-independent detectors",
+            config.signals.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+        drop(objective);
+        Ok((Self { config: config.clone(), vae, vs, head }, report))
+    }
+
+    /// P(BSM | μ) per event.
+    pub fn score(&self, inputs: &Inputs) -> Vec<f64> {
+        if inputs.is_empty() {
+            return Vec::new();
+        }
+        let p = tch::no_grad(|| self.head.forward(&self.vae.mu(inputs)).squeeze_dim(1).sigmoid());
+        Vec::<f64>::try_from(p.to_kind(Kind::Double).to_device(Device::Cpu)).unwrap_or_default()
+    }
+
+    /// Writes the VAE (`vae.safetensors`, `vae.json`) and the head (`head.safetensors`,
+    /// tensors `head.weight` `[1, z]` and `head.bias` `[1]`).
+    pub fn save(&self, dir: &Path) -> Result<(), DetectError> {
+        self.vae.save(dir)?;
+        Ok(oddity_nn::weights::save(&self.vs, &dir.join(HEAD))?)
+    }
+
+    /// Loads what [`save`](Self::save) wrote.
+    pub fn load(config: &LatentHeadConfig, model: &ModelConfig, dir: &Path, device: Device) -> Result<Self, DetectError> {
+        let vae = Vae::load(&config.vae, model, dir, device)?;
+        let (mut vs, head) = build_head(config.vae.latent, device);
+        oddity_nn::weights::load(&mut vs, &dir.join(HEAD))?;
+        Ok(Self { config: config.clone(), vae, vs, head })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_get_equal_total_weight() {
+        let w = balanced(&[1.0, 3.0, 4.0], &[0.5]);
+        assert_eq!(w, vec![0.25, 0.75, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn validation_names_the_missing_signals() {
+        let err = LatentHeadConfig::default().validate().unwrap_err().to_string();
+        assert!(err.contains("detector.signals"), "{err}");
+    }
+}
