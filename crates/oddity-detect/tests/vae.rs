@@ -118,7 +118,6 @@ fn two_generators() -> (EventTable, Vec<usize>) {
 }
 
 #[test]
-#[ignore = "new this stop, fails an assertion: fix next session"]
 fn contrastive_vae_trains_with_file_labels_and_views() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (background, lengths) = two_generators();
@@ -139,7 +138,7 @@ fn contrastive_vae_trains_with_file_labels_and_views() {
         let a = auc(&outcome.run.score(&outcome.test).unwrap(), &outcome.run.score(&signal).unwrap());
         assert!(a >= 0.85, "{loss}: AUC {a}");
         let member = &outcome.report.members[0];
-        assert!(member["valid_contrastive"].as_f64().is_some_and(f64::is_finite), "{loss}: {member}");
+        assert!(member["valid_contrastive"]["mean"].as_f64().is_some_and(f64::is_finite), "{loss}: {member}");
         // The linear β reached its end value after 4 epochs; the final β scores `total`.
         assert!((member["final_beta"].as_f64().unwrap() - 0.3).abs() < 1e-12, "{loss}: {member}");
         let saved: serde_json::Value =
@@ -168,7 +167,6 @@ batchnorm = false
 [detector]
 kind = "latent-head"
 signals = ["signal.csv"]
-epochs = 3
 [detector.vae]
 latent = 5
 beta = 0.1
@@ -180,7 +178,6 @@ optimizer = { lr = 1e-3 }
 "#;
 
 #[test]
-#[ignore = "new this stop, fails an assertion: fix next session"]
 fn latent_head_is_supervised_and_learns_the_signal() {
     let _turn = TORCH_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let background = events(1500, 1.0, 1);
