@@ -9,6 +9,8 @@
 #   bench/ae_embedded.sh
 #   CONFIGS="examples/ae-simple.toml" THREADS=2 SETS="train.epochs=50" bench/ae_embedded.sh
 #   PROFILE=debug bench/ae_embedded.sh      # the dev build (dependencies at opt-level 2)
+#   ODDITY=target/debug/oddity bench/ae_embedded.sh   # an oddity binary already built (e.g. by the tests)
+#   CONFIGS="examples/combined-svdd-flow.toml" bench/ae_embedded.sh   # combined runs work too
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -21,9 +23,13 @@ OUT="$ROOT/bench/out/ae_$STAMP"
 mkdir -p "$OUT"
 SIGNALS=(data/gluino_1400_neutralino_800_chan3.csv.gz data/zprime_ttbar_2000_chan3.csv.gz data/excited_quark_zvv_2500_chan3.csv.gz)
 
-echo "== build ($PROFILE)"
-if [ "$PROFILE" = release ]; then cargo build --release -p oddity-cli --bin oddity; else cargo build -p oddity-cli --bin oddity; fi
-ODDITY="$TARGET/$PROFILE/oddity"
+if [ -n "${ODDITY:-}" ]; then
+  echo "== using $ODDITY (no build)"
+else
+  echo "== build ($PROFILE)"
+  if [ "$PROFILE" = release ]; then cargo build --release -p oddity-cli --bin oddity; else cargo build -p oddity-cli --bin oddity; fi
+  ODDITY="$TARGET/$PROFILE/oddity"
+fi
 
 export OMP_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
 for CONFIG in $CONFIGS; do

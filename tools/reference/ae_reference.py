@@ -18,6 +18,9 @@ Definitions (per event; the batch loss is sum(w * L) / sum(w)):
   VAE: z = mu + exp(0.5 * logvar) * eps in training, z = mu when scoring;
        L = (1 - beta) * MSE + beta * KL ("darkmachines") or MSE + beta * KL ("standard");
        radius = ||mu||_2.
+  Latent head (seed 003): logit = head(mu) with mu from the VAE in eval mode, label y (0 for
+       background, 1 for signal), balanced weights (each class's w rescaled to a total of N/2),
+       L = BCE-with-logits(logit, y), batch loss sum(w_bal * L) / sum(w_bal), score sigmoid(logit).
 """
 
 import os
@@ -137,7 +140,21 @@ def main(out):
         io[f"loss_eps_{mode}"] = per_event
         io[f"batch_loss_eps_{mode}"] = weighted(per_event, w).reshape(1)
     save_case(out, "vae", state, io)
-    print(f"wrote ae and vae cases to {out}")
+
+    # The latent classifier head on the eval-mode mu of the VAE above.
+    torch.manual_seed(3)
+    head = nn.Linear(3, 1)
+    y = torch.tensor([0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    w_bal = torch.empty(n)
+    for label in (0.0, 1.0):
+        sel = y == label
+        w_bal[sel] = w[sel] * (n / 2) / w[sel].sum()
+    logit = head(io["mu"]).squeeze(1)
+    bce = F.binary_cross_entropy_with_logits(logit, y, reduction="none")
+    save_case(out, "latent_head", {"head.weight": head.weight, "head.bias": head.bias},
+              {"mu": io["mu"], "y": y, "w": w, "w_balanced": w_bal, "logit": logit,
+               "p": logit.sigmoid(), "loss": weighted(bce, w_bal).reshape(1)})
+    print(f"wrote ae, vae and latent_head cases to {out}")
 
 
 if __name__ == "__main__":

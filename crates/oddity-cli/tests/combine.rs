@@ -98,3 +98,91 @@ fn combine_rejects_misaligned_members_and_bad_modes() {
         .stderr(predicate::str::contains("xor"));
     assert!(!d.join("c.parquet").exists());
 }
+
+/// A combined run file in `dir` whose members are the presets `members` (relative to
+/// examples/), each shrunk by its `set`.
+fn combined_file(dir: &Path, mode: &str, members: &[(&str, &[&str])]) -> std::path::PathBuf {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut text = format!("[combination]\nmode = \"{mode}\"\n");
+    for (config, sets) in members {
+        let config = examples.join(config);
+        text.push_str(&format!(
+            "\n[[combination.member]]\nconfig = {:?}\nset = {sets:?}\n",
+            config.display().to_string()
+        ));
+    }
+    let path = dir.join(format!("combined-{mode}.toml"));
+    std::fs::write(&path, text).expect("write the combined run file");
+    path
+}
+
+const SVDD: &[&str] = &["train.epochs=1", "data.device=\"cpu\"", "detector.rep_dims=[2, 4]"];
+const AE: &[&str] = &["train.epochs=1", "data.device=\"cpu\"", "model.hidden=[16]"];
+
+#[test]
+fn a_combined_run_trains_scores_and_equals_combining_its_members_by_hand() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let config = combined_file(d, "and", &[("deep-svdd-mlp.toml", SVDD), ("ae-simple.toml", AE)]);
+    oddity(d)
+        .args(["--quiet", "train", "--config"])
+        .arg(&config)
+        .args(["-o", "run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("combined 2 members with and(deep-svdd, autoencoder)"));
+    let run = d.join("run");
+    for f in ["combination.json", "config.resolved.toml", "manifest.json", "log.txt"] {
+        assert!(run.join(f).is_file(), "{f}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).expect("manifest")).expect("json");
+    assert_eq!(manifest["detector"], "and(deep-svdd, autoencoder)");
+    assert_eq!(manifest["combination"]["members"], serde_json::json!(["0-deep-svdd-mlp", "1-ae-simple"]));
+    // The combined test-split scores are the AND of the members' own test-split scores,
+    // calibrated on their validation-split scores: what `oddity combine` computes from them.
+    let member = |k: &str, split: &str| format!("run/members/{k}/scores/background_{split}.parquet");
+    let (a, b) = ("0-deep-svdd-mlp", "1-ae-simple");
+    oddity(d)
+        .args(["combine", "--mode", "and", "--calibration", &member(a, "valid"), "--calibration", &member(b, "valid")])
+        .args(["--scores", &member(a, "test"), "--scores", &member(b, "test"), "-o", "by-hand.parquet"])
+        .assert()
+        .success();
+    let combined = read_f64(&run.join("scores/background_test.parquet"), "score");
+    assert!(combined.len() > 100);
+    assert_eq!(combined, read_f64(&d.join("by-hand.parquet"), "score"));
+    assert!(combined.iter().all(|u| (0.0..=1.0).contains(u)));
+    // Scoring new events through the run directory gives calibrated scores too, and the
+    // training command reproduces from the resolved file.
+    let signal = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/zprime_ttbar_2000_chan3.csv.gz");
+    oddity(d).args(["--quiet", "score", "run"]).arg(&signal).args(["-o", "sig.parquet"]).assert().success();
+    let sig = read_f64(&d.join("sig.parquet"), "score");
+    assert_eq!(sig.len(), 2500);
+    assert!(sig.iter().all(|u| (0.0..=1.0).contains(u)));
+    let resolved = std::fs::read_to_string(run.join("config.resolved.toml")).expect("resolved");
+    assert!(resolved.contains("deep-svdd-mlp.toml") && resolved.contains("detector.rep_dims=[2, 4]"), "{resolved}");
+}
+
+#[test]
+fn a_combination_of_members_with_different_splits_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let other_split: &[&str] = &["train.epochs=1", "data.split.seed=7"];
+    let config = combined_file(d, "avg", &[("deep-svdd-mlp.toml", SVDD), ("ae-simple.toml", other_split)]);
+    oddity(d)
+        .args(["train", "--config"])
+        .arg(&config)
+        .args(["-o", "run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("member 1-ae-simple: data.split differs from member 0-deep-svdd-mlp's"));
+    assert!(!d.join("run").exists());
+    let single = combined_file(d, "or", &[("deep-svdd-mlp.toml", SVDD)]);
+    oddity(d)
+        .args(["train", "--config"])
+        .arg(&single)
+        .args(["-o", "run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a combination needs at least 2 [[combination.member]] entries, got 1"));
+}

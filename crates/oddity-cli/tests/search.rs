@@ -217,20 +217,15 @@ fn repo() -> PathBuf {
 fn atlas_chain_select_train_score_search() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (root, data) = (repo(), repo().join("data"));
-    oddity(tmp.path())
-        .args(["--quiet", "select", "--selection"])
-        .arg(root.join("examples/selections/atlas-1lepton.toml"))
-        .arg(data.join("background_chan3.csv.gz"))
-        .args(["-o", "bkg.csv"])
-        .assert()
-        .success();
-    oddity(tmp.path())
-        .args(["--quiet", "select", "--selection"])
-        .arg(root.join("examples/selections/atlas-1lepton.toml"))
-        .arg(data.join("zprime_ttbar_2000_chan3.csv.gz"))
-        .args(["-o", "zprime.csv"])
-        .assert()
-        .success();
+    for (input, output) in [("background_chan3.csv.gz", "bkg.csv"), ("zprime_ttbar_2000_chan3.csv.gz", "zprime.csv")] {
+        oddity(tmp.path())
+            .args(["--quiet", "select", "--selection"])
+            .arg(root.join("examples/selections/atlas-1lepton.toml"))
+            .arg(data.join(input))
+            .args(["-o", output])
+            .assert()
+            .success();
+    }
     oddity(tmp.path())
         .args(["--quiet", "train", "--config"])
         .arg(root.join("examples/rmm-ae-atlas.toml"))

@@ -7,10 +7,13 @@
 //! - [`run`]: the TOML run configuration (`[data]`, `[representation]`, `[model]`,
 //!   `[detector]`, `[train]`), `--set` overrides, and the run directory (resolved
 //!   configuration, manifest, standardisation, checkpoints, models, metrics).
+//! - [`combined`]: combined runs (AND/OR/AVG/PROD of calibrated member scores) and
+//!   [`combined::AnyRun`], a run directory of either kind.
 //!
 //! Every detector scores with **higher = more anomalous**, in f64.
 
 pub mod backbone;
+pub mod combined;
 pub mod detectors;
 pub mod features;
 pub mod pairs_tch;

@@ -137,7 +137,9 @@ impl DetectorConfig {
             DetectorConfig::Flow(c) => Ok(Trained::Flow(Box::new(FlowDetector::load(c, dir, device)?))),
             DetectorConfig::Autoencoder(c) => Ok(Trained::Autoencoder(Ae::load(c, model, dir, device)?)),
             DetectorConfig::Vae(c) => Ok(Trained::Vae(Vae::load(c, model, dir, device)?)),
-            DetectorConfig::LatentHead(c) => Ok(Trained::LatentHead(Box::new(LatentHead::load(c, model, dir, device)?))),
+            DetectorConfig::LatentHead(c) => {
+                Ok(Trained::LatentHead(Box::new(LatentHead::load(c, model, dir, device)?)))
+            }
         }
     }
 }

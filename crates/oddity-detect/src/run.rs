@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::backbone::ModelConfig;
-use crate::features::{FitData, Inputs, ReprConfig};
 use crate::detectors::latent_head::LatentHeadConfig;
 use crate::detectors::vae::LabelSource;
+use crate::features::{FitData, Inputs, ReprConfig};
 use crate::registry::{DetectorConfig, Trained};
 use crate::{DetectError, FitReport};
 

@@ -2,37 +2,22 @@
 //! (`tools/reference/ae_reference.py`, outputs committed in `tests/data/{ae,vae}.*`): the same
 //! weights, exchanged as safetensors, give the same per-event MSE, ln MSE, KL, radius, total
 //! scores and weighted batch losses to 1e-5 relative; the VAE's training loss with a fixed ε
-//! matches in eval mode and in training mode (BatchNorm with batch statistics).
+//! matches in eval mode and in training mode (BatchNorm with batch statistics). The latent
+//! classifier head on the VAE's μ gives the same balanced weights, logits, P(BSM) and loss.
 
 // Test helpers panic on failure by design.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod golden;
 
+use golden::{assert_close, data, io};
 use oddity_detect::detectors::autoencoder::weighted_mean;
+use oddity_detect::detectors::latent_head::{balanced, build_head, head_loss};
 use oddity_detect::detectors::vae::{VaeConfig, VaeLossForm, VaeScore, vae_loss_per_event, vae_pass};
 use oddity_nn::autoencoder::{Autoencoder, mse_per_event};
 use oddity_nn::{Activation, MlpConfig, weights};
-use tch::nn::VarStore;
-use tch::{Device, Tensor};
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
-}
-
-fn io(case: &str) -> HashMap<String, Tensor> {
-    Tensor::read_safetensors(data(&format!("{case}.io.safetensors"))).unwrap().into_iter().collect()
-}
-
-fn assert_close(got: &Tensor, want: &Tensor, what: &str) {
-    let got: Vec<f64> = got.flatten(0, -1).to_kind(tch::Kind::Double).try_into().unwrap();
-    let want: Vec<f64> = want.flatten(0, -1).to_kind(tch::Kind::Double).try_into().unwrap();
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{what}[{k}]: oddity {g}, pytorch {w}");
-    }
-}
+use tch::nn::{Module, VarStore};
+use tch::{Device, Kind, Tensor};
 
 /// The reference network of `case` with its weights loaded.
 fn network(case: &str, encoder: MlpConfig, latent: i64, variational: bool) -> (VarStore, Autoencoder) {
@@ -90,4 +75,30 @@ fn vae_scores_and_losses_match_pytorch() {
         assert_close(&per_event, &t[&format!("loss_eps_{mode}")], mode);
         assert_close(&weighted_mean(&per_event, &t["w"]), &t[&format!("batch_loss_eps_{mode}")], mode);
     }
+}
+
+#[test]
+fn latent_head_loss_matches_pytorch() {
+    let t = io("latent_head");
+    let (y, w) = (&t["y"], &t["w"]);
+    // `balanced` takes the background weights, then the signal weights; the reference mixes
+    // the labels, so split, balance and scatter back.
+    let labels: Vec<f32> = y.try_into().unwrap();
+    let weights: Vec<f64> = w.to_kind(Kind::Double).try_into().unwrap();
+    let (mut bkg, mut sig) = (Vec::new(), Vec::new());
+    for (&label, &weight) in labels.iter().zip(&weights) {
+        if label > 0.5 { sig.push(weight) } else { bkg.push(weight) }
+    }
+    let flat = balanced(&bkg, &sig);
+    let (mut b, mut s) = (flat[..bkg.len()].iter(), flat[bkg.len()..].iter());
+    let w_bal: Vec<f64> = labels.iter().map(|&label| *if label > 0.5 { s.next() } else { b.next() }.unwrap()).collect();
+    let w_bal = Tensor::from_slice(&w_bal).to_kind(Kind::Float);
+    assert_close(&w_bal, &t["w_balanced"], "balanced weights");
+
+    let (mut vs, head) = build_head(3, Device::Cpu);
+    weights::load(&mut vs, &data("latent_head.weights.safetensors")).unwrap();
+    let logit = head.forward(&t["mu"]).squeeze_dim(1);
+    assert_close(&logit, &t["logit"], "logit");
+    assert_close(&logit.sigmoid(), &t["p"], "P(BSM)");
+    assert_close(&head_loss(&logit, y, &w_bal), &t["loss"], "head loss");
 }

@@ -219,7 +219,13 @@ optimizer = { lr = 1e-2 }
     assert!(err.contains("val_signals"), "{err}");
     let validation_signals = events(200, 4.0, 9);
     let dir = tempfile::tempdir().unwrap();
-    let outcome = train_run_with(&config, &background, &TrainExtras { val_signals: Some(&validation_signals), ..TrainExtras::default() }, dir.path()).unwrap();
+    let outcome = train_run_with(
+        &config,
+        &background,
+        &TrainExtras { val_signals: Some(&validation_signals), ..TrainExtras::default() },
+        dir.path(),
+    )
+    .unwrap();
     let member = &outcome.report.members[0];
     assert_eq!(member["model_selection"], "signal-assisted: 1 - AUC(validation background, val_signals)");
     assert!(outcome.report.warnings.iter().any(|w| w.contains("signal-assisted")));

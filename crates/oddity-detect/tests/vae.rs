@@ -156,26 +156,12 @@ fn contrastive_vae_trains_with_file_labels_and_views() {
     assert!(err.contains("at least two generator labels"), "{err}");
 }
 
-const LATENT_HEAD: &str = r#"
-[representation]
-kind = "leading"
-[model]
-kind = "mlp"
-hidden = [32, 16]
-activation = "elu"
-batchnorm = false
-[detector]
-kind = "latent-head"
-signals = ["signal.csv"]
-[detector.vae]
-latent = 5
-beta = 0.1
-[train]
-epochs = 4
-batch_size = 128
-seed = 4
-optimizer = { lr = 1e-3 }
-"#;
+/// The VAE's run file with the latent head on top of the same VAE.
+fn latent_head_toml() -> String {
+    let vae = "kind = \"vae\"\nlatent = 5\nbeta = 0.1\n";
+    assert!(VAE.contains(vae));
+    VAE.replace(vae, "kind = \"latent-head\"\nsignals = [\"signal.csv\"]\n[detector.vae]\nlatent = 5\nbeta = 0.1\n")
+}
 
 #[test]
 fn latent_head_is_supervised_and_learns_the_signal() {
@@ -183,7 +169,7 @@ fn latent_head_is_supervised_and_learns_the_signal() {
     let background = events(1500, 1.0, 1);
     let labelled = events(300, 3.0, 5);
     let other = events(300, 3.0, 6);
-    let config = RunConfig::from_toml(LATENT_HEAD, "head.toml", &["data.device=\"cpu\"".into()]).unwrap();
+    let config = RunConfig::from_toml(&latent_head_toml(), "head.toml", &["data.device=\"cpu\"".into()]).unwrap();
     assert!(config.detector.is_supervised());
     let dir = tempfile::tempdir().unwrap();
     let extras = TrainExtras { val_signals: Some(&labelled), ..TrainExtras::default() };

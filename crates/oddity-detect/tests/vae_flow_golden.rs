@@ -8,9 +8,9 @@
 // Test helpers panic on failure by design.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod golden;
 
+use golden::{assert_close, data, io};
 use oddity_detect::detectors::autoencoder::weighted_mean;
 use oddity_detect::detectors::vae::{vae_loss_per_event, vae_pass};
 use oddity_nn::autoencoder::Autoencoder;
@@ -18,24 +18,7 @@ use oddity_nn::contrastive::{nt_xent_per_view, supcon_per_anchor};
 use oddity_nn::flow::posterior::{PosteriorConfig, PosteriorFlow};
 use oddity_nn::{Activation, MlpConfig, weights};
 use tch::nn::VarStore;
-use tch::{Device, Kind, Tensor};
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
-}
-
-fn io(case: &str) -> HashMap<String, Tensor> {
-    Tensor::read_safetensors(data(&format!("{case}.io.safetensors"))).unwrap().into_iter().collect()
-}
-
-fn assert_close(got: &Tensor, want: &Tensor, what: &str) {
-    let got: Vec<f64> = got.flatten(0, -1).to_kind(Kind::Double).try_into().unwrap();
-    let want: Vec<f64> = want.flatten(0, -1).to_kind(Kind::Double).try_into().unwrap();
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{what}[{k}]: oddity {g}, pytorch {w}");
-    }
-}
+use tch::{Device, Kind};
 
 fn check_case(case: &str, posterior: PosteriorConfig) {
     let encoder = MlpConfig { input_dim: 10, hidden: vec![8, 6], activation: Activation::Elu, ..Default::default() };

@@ -45,7 +45,10 @@ pub fn nt_xent_per_view(z1: &Tensor, z2: &Tensor, temperature: f64) -> Tensor {
     let n = z1.size()[0];
     let z = Tensor::cat(&[z1, z2], 0); // [2N, D]
     let sim = z.matmul(&z.tr()) / temperature;
-    let partner = Tensor::cat(&[Tensor::arange_start(n, 2 * n, (Kind::Int64, z.device())), Tensor::arange(n, (Kind::Int64, z.device()))], 0);
+    let partner = Tensor::cat(
+        &[Tensor::arange_start(n, 2 * n, (Kind::Int64, z.device())), Tensor::arange(n, (Kind::Int64, z.device()))],
+        0,
+    );
     let positive = sim.gather(1, &partner.unsqueeze(1), false).squeeze_dim(1);
     logsumexp_off_diagonal(&sim) - positive
 }

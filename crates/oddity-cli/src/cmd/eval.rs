@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use oddity_eval::ti::{Channel, SubmissionRow, total_improvements};
 use oddity_eval::{DARKMACHINES_WORKING_POINTS, table};
 
-use oddity_detect::run::TrainedRun;
+use oddity_detect::combined::AnyRun;
 
 use crate::Global;
 use crate::evaluation::{self, Scored, SignalRow};
@@ -169,7 +169,7 @@ fn jes_study(run_dir: &Path, args: &Args, global: Global) -> Result<()> {
             anyhow::bail!("--jes {s}: shifts must be in (0, 1), e.g. 0.05 for ±5 %");
         }
     }
-    let run = TrainedRun::load(run_dir, args.device.as_deref())
+    let run = AnyRun::load(run_dir, args.device.as_deref())
         .with_context(|| format!("loading the run {}", run_dir.display()))?;
     let test_scores = read_scores(&run_dir.join("scores").join("background_test.parquet"))?;
     let background = Scored::merged("background (test split)", test_scores);

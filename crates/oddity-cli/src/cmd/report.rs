@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use oddity_core::EventTable;
-use oddity_detect::run::TrainedRun;
+use oddity_detect::combined::AnyRun;
 use oddity_eval::DARKMACHINES_WORKING_POINTS;
 use oddity_plot::{Curve, Lines};
 
@@ -120,7 +120,7 @@ fn summarise(
 ) -> Result<RunSummary> {
     let name = dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string());
     let trained =
-        TrainedRun::load(dir, args.device.as_deref()).with_context(|| format!("loading the run {}", dir.display()))?;
+        AnyRun::load(dir, args.device.as_deref()).with_context(|| format!("loading the run {}", dir.display()))?;
     let manifest: serde_json::Value = {
         let p = dir.join("manifest.json");
         let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -145,7 +145,7 @@ fn summarise(
     Ok(RunSummary {
         name,
         dir: dir.to_owned(),
-        detector: trained.config.detector.name().to_owned(),
+        detector: trained.detector_name(),
         config,
         manifest,
         background,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use oddity_detect::run::TrainedRun;
+use oddity_detect::combined::AnyRun;
 
 use crate::Global;
 use crate::input::{self, InputArgs};
@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: Global) -> Result<()> {
-    let run = TrainedRun::load(&args.run, args.device.as_deref())
+    let run = AnyRun::load(&args.run, args.device.as_deref())
         .with_context(|| format!("loading the run {}", args.run.display()))?;
     let mut scores = ScoreTable::default();
     for f in &args.files {

@@ -19,11 +19,12 @@ use std::path::Path;
 use oddity_nn::MlpConfig;
 use oddity_nn::autoencoder::{AeOutput, Autoencoder, mse_per_event};
 use oddity_nn::flow::posterior::{PosteriorConfig, PosteriorFlow};
-use oddity_nn::train::{BatchLoss, Objective, RunOptions, Split, TrainConfig, train};
+use oddity_nn::train::{BatchLoss, Objective, Split, TrainConfig, train};
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
+use super::checkpoints::Checkpoints;
 use crate::backbone::ModelConfig;
 use crate::features::Inputs;
 use crate::{DetectError, FitReport};
@@ -191,12 +192,9 @@ pub(crate) fn run_training(
     train_cfg: &TrainConfig,
     dir: Option<&Path>,
 ) -> Result<serde_json::Value, DetectError> {
-    let ckpt = dir.map(|p| p.join("checkpoints").join(name));
-    let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
-    let r = train(vs, objective, train_cfg, &options)?;
-    if let Some(ckpt) = &ckpt {
-        oddity_nn::weights::load(vs, &ckpt.join("best.safetensors"))?;
-    }
+    let ckpt = Checkpoints::new(dir, name);
+    let r = train(vs, objective, train_cfg, &ckpt.options())?;
+    ckpt.restore_best(vs)?;
     Ok(serde_json::json!({
         "network": name, "latent": latent, "epochs": r.history.len(), "best_epoch": r.best_epoch,
         "best_valid_loss": r.best_valid, "stopped_early": r.stopped_early, "resumed": r.resumed,
@@ -283,7 +281,10 @@ impl Ae {
 
     /// Loads what [`save`](Self::save) wrote.
     pub fn load(config: &AeConfig, model: &ModelConfig, dir: &Path, device: Device) -> Result<Self, DetectError> {
-        Ok(Self { config: config.clone(), net: AeNet::load(model, config.latent, false, &PosteriorConfig::Gaussian, &dir.join(WEIGHTS), device)? })
+        Ok(Self {
+            config: config.clone(),
+            net: AeNet::load(model, config.latent, false, &PosteriorConfig::Gaussian, &dir.join(WEIGHTS), device)?,
+        })
     }
 }
 

@@ -27,12 +27,13 @@ use std::path::Path;
 
 use oddity_core::EventTable;
 use oddity_eval::Roc;
-use oddity_nn::train::{BatchLoss, Objective, RunOptions, Split, TrainConfig, train};
+use oddity_nn::train::{BatchLoss, Objective, Split, TrainConfig, train};
 use oddity_repr::distort::{DistortConfig, DistortSummary, distort};
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Reduction, Tensor};
 
+use super::checkpoints::Checkpoints;
 use crate::backbone::{Backbone, ModelConfig};
 use crate::features::{FitData, Inputs, ReprConfig};
 use crate::{DetectError, FitReport};
@@ -306,16 +307,13 @@ impl Calibrator<'_> {
             valid: &valid,
             error: None,
         };
-        let ckpt = self.dir.map(|d| d.join("checkpoints").join(format!("ddd-std{}-p{}", short(std), short(p))));
-        let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
+        let ckpt = Checkpoints::new(self.dir, &format!("ddd-std{}-p{}", short(std), short(p)));
         let cfg = TrainConfig { seed, ..self.train_cfg.clone() };
-        let report = train(&mut vs, &mut objective, &cfg, &options)?;
+        let report = train(&mut vs, &mut objective, &cfg, &ckpt.options())?;
         if let Some(e) = objective.error.take() {
             return Err(e);
         }
-        if let Some(ckpt) = &ckpt {
-            oddity_nn::weights::load(&mut vs, &ckpt.join("best.safetensors"))?;
-        }
+        ckpt.restore_best(&mut vs)?;
         let scores = logits(&net, &valid.inputs);
         let is_distorted: Vec<bool> = (0..scores.len()).map(|i| i >= self.valid_halves.0.len()).collect();
         let auc = Roc::new(&scores, &is_distorted, Some(&valid.inputs.weights))

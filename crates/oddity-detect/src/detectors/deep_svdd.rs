@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
+use super::checkpoints::Checkpoints;
 use crate::backbone::{Backbone, ModelConfig};
 use crate::features::Inputs;
 use crate::{DetectError, FitReport};
@@ -285,19 +286,16 @@ impl DeepSvdd {
             assert_no_shift(&vs)?;
             let c = centre(&outputs(&net, train_set), &train_set.weight, config.eps);
             let cfg = TrainConfig { seed, ..train_cfg.clone() };
-            let ckpt = dir.map(|p| p.join("checkpoints").join(format!("d{d}")));
-            let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
+            let ckpt = Checkpoints::new(dir, &format!("d{d}"));
             let soft = (config.objective == SvddObjective::SoftBoundary).then(|| {
-                let file = ckpt.as_ref().map(|p| p.join("soft-radius.json"));
+                let file = ckpt.dir().map(|p| p.join("soft-radius.json"));
                 let history: Vec<f64> = file.as_ref().and_then(|f| crate::read_json(f).ok()).unwrap_or_default();
                 Soft { nu: config.nu, warm_up: config.warm_up, r: 0.0, epoch: 1, history, file }
             });
             let mut objective = OneClass { net: &net, centre: &c, train: train_set, valid: valid_set, soft };
-            let r = train_with_radius(&mut vs, &mut objective, &cfg, &options)?;
-            if let Some(ckpt) = &ckpt {
-                // Best validation weights restored (physics-spec §7.1).
-                oddity_nn::weights::load(&mut vs, &ckpt.join("best.safetensors"))?;
-            }
+            let r = train_with_radius(&mut vs, &mut objective, &cfg, &ckpt.options())?;
+            // Best validation weights restored (physics-spec §7.1).
+            ckpt.restore_best(&mut vs)?;
             // R of the best epoch (the weights restored above are that epoch's).
             let radius = objective.soft.as_ref().map_or(0.0, |s| {
                 s.history.get(r.best_epoch.saturating_sub(1)).or(s.history.last()).copied().unwrap_or(0.0)

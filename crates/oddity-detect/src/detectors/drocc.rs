@@ -50,11 +50,12 @@
 
 use std::path::Path;
 
-use oddity_nn::train::{BatchLoss, Objective, RunOptions, Schedule, Split, TrainConfig, train};
+use oddity_nn::train::{BatchLoss, Objective, Schedule, Split, TrainConfig, train};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Reduction, Tensor};
 
+use super::checkpoints::Checkpoints;
 use crate::backbone::{Backbone, ModelConfig};
 use crate::features::{Batch, FitData, Inputs, ReprConfig};
 use crate::pairs_tch::PairRecipe;
@@ -611,8 +612,7 @@ impl Drocc {
         let mut vs = VarStore::new(data.device);
         let net = model.with_outputs(1).build(&vs.root());
         let m = Model { net, space, radius, config: config.clone() };
-        let ckpt = dir.map(|p| p.join("checkpoints").join("drocc"));
-        let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
+        let ckpt = Checkpoints::new(dir, "drocc");
         let val_signals = match (config.val_signals.is_empty(), data.val_signals) {
             (true, _) => None,
             (false, Some(s)) if !s.is_empty() => Some(s),
@@ -636,11 +636,9 @@ impl Drocc {
             epoch: 0,
             val_signals,
         };
-        let r = train(&mut vs, &mut objective, train_cfg, &options)?;
-        if let Some(ckpt) = &ckpt {
-            // Best validation weights restored (physics-spec §7.2, model selection).
-            oddity_nn::weights::load(&mut vs, &ckpt.join("best.safetensors"))?;
-        }
+        let r = train(&mut vs, &mut objective, train_cfg, &ckpt.options())?;
+        // Best validation weights restored (physics-spec §7.2, model selection).
+        ckpt.restore_best(&mut vs)?;
         report.members.push(serde_json::json!({
             "radius": radius, "epochs": r.history.len(), "best_epoch": r.best_epoch,
             "best_valid_loss": r.best_valid, "stopped_early": r.stopped_early, "resumed": r.resumed,

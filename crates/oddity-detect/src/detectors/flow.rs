@@ -30,12 +30,13 @@ use std::path::Path;
 
 use oddity_nn::FlowConfig;
 use oddity_nn::SplineFlow;
-use oddity_nn::train::{BatchLoss, Objective, RunOptions, Split, TrainConfig, train};
+use oddity_nn::train::{BatchLoss, Objective, Split, TrainConfig, train};
 use oddity_repr::standardize::{SIGMA_FLOOR, Standardizer};
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
+use super::checkpoints::Checkpoints;
 use crate::features::{FitData, Inputs, ReprConfig};
 use crate::{DetectError, FitReport};
 
@@ -202,8 +203,7 @@ impl FlowDetector {
         };
         tch::manual_seed(train_cfg.seed as i64);
         let mut det = Self::build(config, Saved { features: width, gain, noise }, data.device);
-        let ckpt = dir.map(|p| p.join("checkpoints").join("flow"));
-        let options = RunOptions { dir: ckpt.clone(), resume: true, stop_after: None };
+        let ckpt = Checkpoints::new(dir, "flow");
         let mut objective = MaxLikelihood {
             flow: &det.flow,
             gain: &det.gain,
@@ -212,10 +212,8 @@ impl FlowDetector {
             train: data.train,
             valid: data.valid,
         };
-        let r = train(&mut det.vs, &mut objective, train_cfg, &options)?;
-        if let Some(ckpt) = &ckpt {
-            oddity_nn::weights::load(&mut det.vs, &ckpt.join("best.safetensors"))?;
-        }
+        let r = train(&mut det.vs, &mut objective, train_cfg, &ckpt.options())?;
+        ckpt.restore_best(&mut det.vs)?;
         let report = FitReport {
             members: vec![serde_json::json!({
                 "features": width, "epochs": r.history.len(), "best_epoch": r.best_epoch,

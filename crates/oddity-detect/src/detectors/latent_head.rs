@@ -21,12 +21,13 @@
 use std::path::{Path, PathBuf};
 
 use oddity_nn::optim::{AdamConfig, AdamKind};
-use oddity_nn::train::{BatchLoss, Objective, RunOptions, Schedule, Split, TrainConfig, train};
+use oddity_nn::train::{BatchLoss, Objective, Schedule, Split, TrainConfig, train};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use super::autoencoder::weighted_mean;
+use super::checkpoints::Checkpoints;
 use super::vae::{Vae, VaeConfig};
 use crate::backbone::ModelConfig;
 use crate::features::{FitData, Inputs};
@@ -72,8 +73,9 @@ impl LatentHeadConfig {
     }
 }
 
-/// Balanced per-event weights: each class's weights rescaled to a total of half the events.
-fn balanced(background: &[f64], signal: &[f64]) -> Vec<f64> {
+/// Balanced per-event weights: each class's weights rescaled to a total of half the events
+/// (background first, then signal, as concatenated for the head).
+pub fn balanced(background: &[f64], signal: &[f64]) -> Vec<f64> {
     let half = (background.len() + signal.len()) as f64 / 2.0;
     let scale = |w: &[f64]| {
         let s: f64 = w.iter().sum();
@@ -103,13 +105,22 @@ impl Objective for HeadObjective<'_> {
     /// # Shapes
     /// μ `[B, z]` → logit `[B]`; loss scalar.
     fn batch_loss(&mut self, _split: Split, indices: &[usize], _train: bool) -> BatchLoss {
-        let idx = Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(self.mu.device());
+        let idx =
+            Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(self.mu.device());
         let logit = self.head.forward(&self.mu.index_select(0, &idx)).squeeze_dim(1);
         let target = self.target.index_select(0, &idx);
         let w = self.weight.index_select(0, &idx);
-        let bce = logit.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::None);
-        BatchLoss { loss: weighted_mean(&bce, &w), weight: w.sum(Kind::Double).double_value(&[]) }
+        BatchLoss { loss: head_loss(&logit, &target, &w), weight: w.sum(Kind::Double).double_value(&[]) }
     }
+}
+
+/// The head's batch loss: Σ w·BCE(logit, y) / Σ w, BCE on the logit (numerically stable).
+///
+/// # Shapes
+/// logit, target (0 or 1), weight `[B]` → scalar.
+pub fn head_loss(logit: &Tensor, target: &Tensor, weight: &Tensor) -> Tensor {
+    let bce = logit.binary_cross_entropy_with_logits::<Tensor>(target, None, None, tch::Reduction::None);
+    weighted_mean(&bce, weight)
 }
 
 /// The trained VAE and head.
@@ -123,7 +134,8 @@ pub struct LatentHead {
 
 const HEAD: &str = "head.safetensors";
 
-fn build_head(latent: i64, device: Device) -> (VarStore, nn::Linear) {
+/// The head Dense(z → 1) with its parameters `head.weight` `[1, z]` and `head.bias` `[1]`.
+pub fn build_head(latent: i64, device: Device) -> (VarStore, nn::Linear) {
     let vs = VarStore::new(device);
     let head = nn::linear(vs.root() / "head", latent, 1, Default::default());
     (vs, head)
@@ -165,8 +177,7 @@ impl LatentHead {
             grad_clip: None,
             ..train_cfg.clone()
         };
-        let options = RunOptions { dir: dir.map(|d| d.join("checkpoints").join("head")), resume: true, stop_after: None };
-        let r = train(&mut vs, &mut objective, &head_cfg, &options)?;
+        let r = train(&mut vs, &mut objective, &head_cfg, &Checkpoints::new(dir, "head").options())?;
         report.members.push(serde_json::json!({
             "network": "head", "supervised": true, "epochs": r.history.len(),
             "train_loss": r.history.last().map(|h| h.train_loss),
@@ -198,7 +209,12 @@ impl LatentHead {
     }
 
     /// Loads what [`save`](Self::save) wrote.
-    pub fn load(config: &LatentHeadConfig, model: &ModelConfig, dir: &Path, device: Device) -> Result<Self, DetectError> {
+    pub fn load(
+        config: &LatentHeadConfig,
+        model: &ModelConfig,
+        dir: &Path,
+        device: Device,
+    ) -> Result<Self, DetectError> {
         let vae = Vae::load(&config.vae, model, dir, device)?;
         let (mut vs, head) = build_head(config.vae.latent, device);
         oddity_nn::weights::load(&mut vs, &dir.join(HEAD))?;

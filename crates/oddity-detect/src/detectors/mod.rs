@@ -2,6 +2,7 @@
 
 pub mod anneal;
 pub mod autoencoder;
+mod checkpoints;
 pub mod ddd;
 pub mod deep_svdd;
 pub mod drocc;

@@ -114,7 +114,13 @@ pub struct ContrastiveConfig {
 
 impl Default for ContrastiveConfig {
     fn default() -> Self {
-        Self { loss: ContrastiveLoss::Supcon, weight: 0.005, temperature: 0.07, sigma_aug: 0.1, labels: LabelSource::File }
+        Self {
+            loss: ContrastiveLoss::Supcon,
+            weight: 0.005,
+            temperature: 0.07,
+            sigma_aug: 0.1,
+            labels: LabelSource::File,
+        }
     }
 }
 
@@ -176,7 +182,13 @@ pub struct VaePass {
 ///
 /// # Panics
 /// If `net` is not variational.
-pub fn vae_pass(net: &Autoencoder, flow: Option<&PosteriorFlow>, x: &Tensor, eps: Option<&Tensor>, train: bool) -> VaePass {
+pub fn vae_pass(
+    net: &Autoencoder,
+    flow: Option<&PosteriorFlow>,
+    x: &Tensor,
+    eps: Option<&Tensor>,
+    train: bool,
+) -> VaePass {
     let (mu, logvar) = net.encode(x, train);
     let logvar = logvar.expect("a VAE's encoder gives ln σ²");
     let z0 = match eps {
@@ -421,9 +433,8 @@ impl Vae {
     /// → `[N, z]`
     pub fn mu(&self, inputs: &Inputs) -> Tensor {
         let idx: Vec<usize> = (0..inputs.len()).collect();
-        let parts: Vec<Tensor> = tch::no_grad(|| {
-            idx.chunks(4096).map(|c| self.net.net.encode(&inputs.select(c).x, false).0).collect()
-        });
+        let parts: Vec<Tensor> =
+            tch::no_grad(|| idx.chunks(4096).map(|c| self.net.net.encode(&inputs.select(c).x, false).0).collect());
         Tensor::cat(&parts, 0)
     }
 
@@ -509,7 +520,8 @@ mod tests {
         assert!(c.validate().is_ok());
         assert_eq!(c.posterior, PosteriorConfig::Planar { layers: 3 });
         assert_eq!(c.label_source(), None); // NT-Xent needs no labels
-        let back: VaeConfig = toml::from_str(&toml::to_string(&c).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        let back: VaeConfig =
+            toml::from_str(&toml::to_string(&c).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, c);
         let supcon = VaeConfig { contrastive: Some(ContrastiveConfig::default()), ..VaeConfig::default() };
         assert_eq!(supcon.label_source(), Some(LabelSource::File));
