@@ -168,21 +168,25 @@ fn a_combination_of_members_with_different_splits_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
     let other_split: &[&str] = &["train.epochs=1", "data.split.seed=7"];
-    let config = combined_file(d, "avg", &[("deep-svdd-mlp.toml", SVDD), ("ae-simple.toml", other_split)]);
-    oddity(d)
-        .args(["train", "--config"])
-        .arg(&config)
-        .args(["-o", "run"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("member 1-ae-simple: data.split differs from member 0-deep-svdd-mlp's"));
-    assert!(!d.join("run").exists());
-    let single = combined_file(d, "or", &[("deep-svdd-mlp.toml", SVDD)]);
-    oddity(d)
-        .args(["train", "--config"])
-        .arg(&single)
-        .args(["-o", "run"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("a combination needs at least 2 [[combination.member]] entries, got 1"));
+    let refused = [
+        (
+            combined_file(d, "avg", &[("deep-svdd-mlp.toml", SVDD), ("ae-simple.toml", other_split)]),
+            "member 1-ae-simple: data.split differs from member 0-deep-svdd-mlp's",
+        ),
+        (
+            combined_file(d, "or", &[("deep-svdd-mlp.toml", SVDD)]),
+            "a combination needs at least 2 [[combination.member]] entries, got 1",
+        ),
+    ];
+    for (config, message) in refused {
+        oddity(d)
+            .args(["train", "--config"])
+            .arg(&config)
+            .args(["-o", "run"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        // Refused before anything is trained or written.
+        assert!(!d.join("run").exists());
+    }
 }
