@@ -18,12 +18,14 @@ REPEAT="${REPEAT:-3}"
 PY_TIME_LIMIT="${PY_TIME_LIMIT:-300}"
 PYTHON="${PYTHON:-python3}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+# Where cargo puts the binaries (it honours CARGO_TARGET_DIR, so the script does too).
+BIN="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== build (release)"
 cargo build --release -p oddity-bench --bin parse_throughput --bin make_big
 
 echo "== benchmark file"
-./target/release/make_big --out "$BIG"
+"$BIN/make_big" --out "$BIG"
 BYTES=$(stat -c %s "$BIG")
 
 {
@@ -39,7 +41,7 @@ BYTES=$(stat -c %s "$BIG")
 } | tee "$OUT/parse_$STAMP.machine.txt"
 
 echo "== oddity (repeat $REPEAT)"
-./target/release/parse_throughput "$BIG" --repeat "$REPEAT" --json --raw 2> "$OUT/parse_$STAMP.oddity.log" \
+"$BIN/parse_throughput" "$BIG" --repeat "$REPEAT" --json --raw 2> "$OUT/parse_$STAMP.oddity.log" \
   | tee "$OUT/parse_$STAMP.oddity.txt"
 cat "$OUT/parse_$STAMP.oddity.log"
 ODDITY_JSON="$(tail -n1 "$OUT/parse_$STAMP.oddity.txt")"

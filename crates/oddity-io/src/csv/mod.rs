@@ -355,12 +355,13 @@ fn split_pieces(chunk: &[u8], n: usize) -> Vec<&[u8]> {
 /// Parses the lines of one piece; line numbers in the result are 0-based within the piece.
 fn parse_piece(piece: &[u8], unit: EnergyUnit, skip_bad_lines: bool) -> Piece {
     let mut out = Piece { table: EventTable::with_capacity(piece.len() / 128, piece.len() / 32), ..Piece::default() };
+    let mut state = parse::LineState::default();
     let mut start = 0;
     let mut rel = 0u64;
     while start < piece.len() {
         let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |e| start + e);
         let line = &piece[start..end];
-        match parse::parse_line(line, rel, unit, &mut out.table) {
+        match parse::parse_line(line, rel, unit, &mut out.table, &mut state) {
             Ok(parse::LineKind::Event { wrapped_phi }) => out.wrapped += u64::from(wrapped_phi),
             Ok(parse::LineKind::Empty) => out.empty += 1,
             Err(e) if skip_bad_lines => out.rejects.push((rel, e, line.to_vec())),

@@ -112,8 +112,25 @@ fn float_fast(s: &[u8]) -> Option<f64> {
 /// The number at the start of `s` by the fast path of [`float_fast`], and the bytes it
 /// spans; `None` where the fast path does not apply. The number ends at the first byte that
 /// cannot continue it.
+///
+/// The mantissa is read eight bytes at a time by [`scan_mantissa_swar`]; where that cannot
+/// decide (a mantissa longer than it handles, the end of `s` within eight bytes, a form it
+/// does not take), [`scan_float_bytewise`] reads it byte by byte, with the same result.
 #[inline]
 fn scan_float(s: &[u8]) -> Option<(f64, usize)> {
+    // Sign without a branch: eta and phi are negative half the time, unpredictably.
+    let first = *s.first()?;
+    let neg = first == b'-';
+    let i = usize::from(neg || first == b'+');
+    match scan_mantissa_swar(s, i) {
+        Some((w, frac, end)) => finish_float(s, neg, w, frac, end),
+        None => scan_float_bytewise(s),
+    }
+}
+
+/// [`scan_float`] byte by byte: the reference the eight-byte mantissa reader is tested
+/// against, and its fallback.
+fn scan_float_bytewise(s: &[u8]) -> Option<(f64, usize)> {
     let (neg, mut i) = match s.first()? {
         b'-' => (true, 1),
         b'+' => (false, 1),
@@ -136,6 +153,70 @@ fn scan_float(s: &[u8]) -> Option<(f64, usize)> {
     if digits == frac || digits > 19 || w > 1 << 53 {
         return None;
     }
+    finish_float(s, neg, w, frac, i)
+}
+
+/// Every byte of a u64 set to 1, for byte-parallel (SWAR) arithmetic.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a u64.
+const HIGH: u64 = 0x80 * ONES;
+
+/// Reads the mantissa `digits[.digits]` that starts at `s[i]` from one eight-byte load,
+/// without a branch per digit: returns its digits as an integer w, the count of digits after
+/// the point and the index of the byte after it, exactly as [`scan_float_bytewise`] reads
+/// them. `None` where it cannot decide (fewer than eight bytes left, no digit before the
+/// point, none after it, a mantissa that may continue beyond the nine bytes it looks at).
+///
+/// Why: `%g` numbers have digit runs of one to six bytes, two per number, and the
+/// byte-by-byte loops that scan them mispredict their exits. Here the lengths come from bit
+/// masks instead: the first non-digit (the point or the end), the point squeezed out, and
+/// the at most eight digits converted with three multiplications. A single-threaded read of
+/// a 120 MB file took 11 % less time than with the byte loops (2026-12-07).
+#[inline]
+fn scan_mantissa_swar(s: &[u8], i: usize) -> Option<(u64, usize, usize)> {
+    let v = u64::from_le_bytes(s.get(i..i + 8)?.try_into().ok()?);
+    // Bytes that are not ASCII digits: the high bit of each such byte. A byte's low seven
+    // bits plus 0x76 reach 0x80 exactly when they are 10 or more (no carry leaves the byte);
+    // bytes with the high bit set are not digits either.
+    let x = v ^ (u64::from(b'0') * ONES);
+    let non_digit = (((x & !HIGH) + 0x76 * ONES) | x) & HIGH;
+    // Bytes equal to '.': zero bytes of v ^ "........", by the same carry-free test.
+    let d = v ^ (u64::from(b'.') * ONES);
+    let point = !(((d & !HIGH) + 0x7F * ONES) | d) & HIGH;
+    let first = non_digit & non_digit.wrapping_neg(); // lowest set bit: the first non-digit
+    let point_bit = first & point; // the point, if the first non-digit is one
+    let int_digits = (first.trailing_zeros() / 8) as usize; // 8 when all are digits
+    let end = ((non_digit ^ point_bit).trailing_zeros() / 8) as usize;
+    let has_point = point_bit != 0;
+    let frac = if has_point { end - int_digits - 1 } else { 0 };
+    if int_digits == 0 || (has_point && frac == 0) {
+        return None;
+    }
+    if end == 8 {
+        // The mantissa fills the window: it ends there only if the next byte cannot continue
+        // it (a digit, or a first point).
+        if s.get(i + 8).is_some_and(|&c| c.is_ascii_digit() || (c == b'.' && !has_point)) {
+            return None;
+        }
+    }
+    // Squeeze out the point: the bytes below it stay, those above move down one byte.
+    let below = (point_bit >> 7).wrapping_sub(1); // all ones without a point
+    let squeezed = (v & below) | ((v >> 8) & !below);
+    let n = end - usize::from(has_point); // 1..=8 digits
+    // Left-align the n digits (the first byte is the most significant digit; the bytes
+    // shifted in are zero, i.e. leading zeros) and convert them eight at once.
+    let digits = squeezed << (8 * (8 - n));
+    let pairs = (digits & (0x0F * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
+    let quads = (pairs & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
+    let w = (quads & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32;
+    Some((w, frac, i + end))
+}
+
+/// The rest of a fast-path number whose mantissa (digits w, `frac` of them after the point)
+/// ends at `s[i]`: an optional exponent of at most four digits, then w·10^(exp − frac) in one
+/// exact operation.
+#[inline]
+fn finish_float(s: &[u8], neg: bool, w: u64, frac: usize, mut i: usize) -> Option<(f64, usize)> {
     let mut exp: i64 = 0;
     if let Some(b'e' | b'E') = s.get(i) {
         i += 1;
@@ -175,8 +256,8 @@ fn scan_float(s: &[u8]) -> Option<(f64, usize)> {
 }
 
 /// Appends the ASCII digits at the start of `s` to `w` (w ← w·10^k + their value, wrapping)
-/// and returns their count k. (Byte by byte: `%g` numbers have runs of one to six digits,
-/// where eight-byte SWAR loads measured slower.)
+/// and returns their count k, byte by byte (for [`scan_float_bytewise`]; the common case
+/// reads the whole mantissa in [`scan_mantissa_swar`]).
 #[inline]
 fn digit_run(s: &[u8], w: &mut u64) -> usize {
     let mut k = 0;
@@ -219,7 +300,19 @@ fn wrap(phi: f64, wrapped: &mut u32) -> f64 {
     }
 }
 
-/// Parses one line (without its `\n`; a trailing `\r` is stripped) into `table`.
+/// What [`parse_line`] keeps from one line to the next: the last process ID that the
+/// one-pass path read. Lines of a file come in long runs of one process, so a line that
+/// repeats it is recognised by one comparison, without the search for its end, the comma
+/// check and the UTF-8 validation (together 6 % of a read's samples, 2026-12-07).
+#[derive(Debug, Default)]
+pub(crate) struct LineState {
+    /// Empty, or a process ID that passed the checks of [`parse_event_fast`].
+    process: String,
+}
+
+/// Parses one line (without its `\n`; a trailing `\r` is stripped) into `table`. `state`
+/// carries over from the previous line of the same table (or is new); it changes what is
+/// parsed in no way, only how fast.
 ///
 /// On error nothing is left in `table` from this line.
 pub(crate) fn parse_line(
@@ -227,13 +320,14 @@ pub(crate) fn parse_line(
     line_no: u64,
     unit: EnergyUnit,
     table: &mut EventTable,
+    state: &mut LineState,
 ) -> Result<LineKind, LineError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if trim(line).is_empty() {
         return Ok(LineKind::Empty);
     }
     let n_events = table.len();
-    if let Some(kind) = parse_event_fast(line, line_no, unit, table) {
+    if let Some(kind) = parse_event_fast(line, line_no, unit, table, state) {
         return Ok(kind);
     }
     // Anything unusual (spaces, other number forms, defects): the field-by-field parser,
@@ -250,17 +344,33 @@ pub(crate) fn parse_line(
 /// the fast path of [`scan_float`]. Gives exactly what [`parse_event`] gives on such a line;
 /// `None` (possibly after pushing part of the event, which the caller truncates) on anything
 /// else, which then goes through [`parse_event`].
-fn parse_event_fast(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTable) -> Option<LineKind> {
+fn parse_event_fast(
+    line: &[u8],
+    line_no: u64,
+    unit: EnergyUnit,
+    table: &mut EventTable,
+    state: &mut LineState,
+) -> Option<LineKind> {
     let mut c = Cursor { s: line, i: 0 };
     let event_id = c.decimal()?;
     c.expect(b';')?;
-    let end = c.i + memchr::memchr(b';', c.rest())?;
-    let process = &line[c.i..end];
-    if process.is_empty() || process[0] == b' ' || process[process.len() - 1] == b' ' || process.contains(&b',') {
-        return None;
-    }
-    let process = std::str::from_utf8(process).ok()?;
-    c.i = end + 1;
+    let last = state.process.as_bytes();
+    let process = if !last.is_empty() && c.rest().starts_with(last) && c.rest().get(last.len()) == Some(&b';') {
+        // The process of the line before; it contains no `;`, so the field is exactly it.
+        c.i += last.len() + 1;
+        state.process.as_str()
+    } else {
+        let end = c.i + memchr::memchr(b';', c.rest())?;
+        let process = &line[c.i..end];
+        if process.is_empty() || process[0] == b' ' || process[process.len() - 1] == b' ' || process.contains(&b',') {
+            return None;
+        }
+        let process = std::str::from_utf8(process).ok()?;
+        c.i = end + 1;
+        state.process.clear();
+        state.process.push_str(process);
+        process
+    };
     let weight = c.float()?;
     c.expect(b';')?;
     let met = c.float().filter(|m| *m >= 0.0)?;
@@ -492,22 +602,88 @@ mod tests {
     #[test]
     fn digit_runs_equal_the_bytewise_count() {
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        // Advanced for the length too: a length of 0 must not freeze the stream.
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
         let alphabet = b"0123456789012345678901234567890123456789.e+-;,/:\x00\x7f\x80\xb9\xff ";
         for _ in 0..20_000 {
-            let len = (rng % 24) as usize;
-            let s: Vec<u8> = (0..len)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    alphabet[(rng % alphabet.len() as u64) as usize]
-                })
-                .collect();
+            let len = (next() % 24) as usize;
+            let s: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
             let k = s.iter().take_while(|c| c.is_ascii_digit()).count();
             let want = s[..k].iter().fold(0u64, |w, &c| w.wrapping_mul(10).wrapping_add(u64::from(c - b'0')));
             let mut w = 0;
             assert_eq!(digit_run(&s, &mut w), k, "{s:?}");
             assert_eq!(w, want, "{s:?}");
+        }
+    }
+
+    /// The eight-byte mantissa reader (through `scan_float`) agrees with the byte-by-byte
+    /// reader on every string: value bits and length, or both decline.
+    fn check_scan(s: &[u8]) {
+        let got = scan_float(s).map(|(v, n)| (v.to_bits(), n));
+        let want = scan_float_bytewise(s).map(|(v, n)| (v.to_bits(), n));
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(s));
+    }
+
+    #[test]
+    fn eight_byte_mantissas_equal_the_bytewise_reader() {
+        for s in [
+            &b"0"[..],
+            b"1",
+            b"12345678",
+            b"123456789",
+            b"1234567.",
+            b"1234567.8",
+            b"1.2345678",
+            b"12345678.9",
+            b"1234.5678,",
+            b"0.523103,",
+            b"-0.523103;",
+            b"+0.523103;",
+            b"1.64421;",
+            b"947383,",
+            b"88405.6,",
+            b"1.06946e+06,",
+            b"2.44336e-05;",
+            b"1.2.3.4.5",
+            b"1..2345678",
+            b".5000000",
+            b"-.5000000",
+            b"--1.23456",
+            b"1e5,,,,,,",
+            b"12345678e5,",
+            b"1234567.e5",
+            b"0.000123456,",
+            b"99999999,",
+            b"9999999.9;",
+            b"1234567\n89",
+            b"12\xb34567,",
+            b"1.23456\xff9",
+            b"12\xb3456789",
+            b"1.2345\xb9789",
+        ] {
+            check_scan(s);
+        }
+        // Random strings over the bytes that matter, every prefix and suffix.
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let alphabet = b"0123456789012345678901234567890123456789..eE+-;,\n\x00\x7f\x80\xb0\xb9\xaa\xff ";
+        for _ in 0..100_000 {
+            let len = (next() % 20) as usize;
+            let s: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            for k in 0..s.len() {
+                check_scan(&s[k..]);
+                check_scan(&s[..k]);
+            }
         }
     }
 
@@ -568,19 +744,27 @@ mod tests {
         assert!(float_fast(b"1.").is_none(), "a bare trailing point is left to fast-float2");
     }
 
-    type Parsed = Result<(EventTable, LineKind), LineError>;
+    type Parsed = (Vec<Result<LineKind, LineError>>, EventTable);
 
-    /// The line through the one-pass path (with its fallback) and through the field-by-field
+    /// The lines, one after the other into one table, through the one-pass path (with its
+    /// fallback and the state carried from line to line) and through the field-by-field
     /// parser alone.
-    fn both_paths(line: &[u8]) -> (Parsed, Parsed) {
-        let mut a = EventTable::new();
-        let ra = parse_line(line, 7, EnergyUnit::MeV, &mut a).map(|k| (a, k));
-        let mut b = EventTable::new();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let rb =
-            if trim(line).is_empty() { Ok(LineKind::Empty) } else { parse_event(line, 7, EnergyUnit::MeV, &mut b) }
-                .map(|k| (b, k));
-        (ra, rb)
+    fn both_paths(lines: &[&[u8]]) -> (Parsed, Parsed) {
+        let (mut a, mut b) = (EventTable::new(), EventTable::new());
+        let mut state = LineState::default();
+        let (mut ra, mut rb) = (Vec::new(), Vec::new());
+        for line in lines {
+            ra.push(parse_line(line, 7, EnergyUnit::MeV, &mut a, &mut state));
+            let n = b.len();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let r =
+                if trim(line).is_empty() { Ok(LineKind::Empty) } else { parse_event(line, 7, EnergyUnit::MeV, &mut b) };
+            if r.is_err() {
+                b.truncate(n);
+            }
+            rb.push(r);
+        }
+        ((ra, a), (rb, b))
     }
 
     fn object() -> impl Strategy<Value = String> {
@@ -602,6 +786,7 @@ mod tests {
         fn one_pass_path_equals_the_field_parser(
             id in prop_oneof![Just("17".to_string()), Just("-3".to_string()), Just("12345678901234567890".to_string()), Just(" 5".to_string())],
             process in prop::sample::select(vec!["ttbar", "z jets", "", "p,q"]),
+            before in prop::sample::select(vec!["ttbar", "ttbar2", "ttba", "z", "z jets"]),
             weight in prop_oneof![(0.0f64..10.0).prop_map(|x| format!("{x:e}")), Just("1".to_string()), Just("inf".to_string())],
             met in prop_oneof![(0.0f64..1e6).prop_map(|x| format!("{x:.5e}")), Just("-1".to_string())],
             objects in prop::collection::vec(object(), 0..5),
@@ -614,11 +799,17 @@ mod tests {
                 line.push_str(o);
             }
             line.push_str(trailing);
-            let (a, b) = both_paths(line.as_bytes());
-            prop_assert_eq!(&a, &b, "line {:?}", line);
+            // Alone, after itself (the process ID carried over) and after a line of another
+            // process, possibly a prefix or an extension of this one.
+            let other = format!("1;{before};1;2;0.5;j,2,1,0,0;");
+            let line = line.as_bytes();
+            for lines in [&[line][..], &[line, line], &[other.as_bytes(), line, line]] {
+                let (a, b) = both_paths(lines);
+                prop_assert_eq!(&a, &b, "lines {:?}", lines.iter().map(|l| String::from_utf8_lossy(l)).collect::<Vec<_>>());
+            }
             // Truncated lines too.
-            let short = &line.as_bytes()[..cut.min(line.len())];
-            let (a, b) = both_paths(short);
+            let short = &line[..cut.min(line.len())];
+            let (a, b) = both_paths(&[line, short]);
             prop_assert_eq!(&a, &b, "line {:?}", String::from_utf8_lossy(short));
         }
 
@@ -640,12 +831,14 @@ mod tests {
             let s = format!("{}{:.5e}", if neg { "-" } else { "" }, x);
             check_float(&s);
             check_float(&format!("{}", f64::from(m) / 1000.0));
+            check_scan(format!("{s};").as_bytes());
+            check_scan(format!("{},1", f64::from(m) / 1000.0).as_bytes());
         }
     }
 
     fn one(line: &str) -> Result<(EventTable, LineKind), LineError> {
         let mut t = EventTable::new();
-        parse_line(line.as_bytes(), 1, EnergyUnit::MeV, &mut t).map(|k| (t, k))
+        parse_line(line.as_bytes(), 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).map(|k| (t, k))
     }
 
     fn message(line: &str) -> (Option<usize>, String) {
@@ -734,9 +927,9 @@ mod tests {
     #[test]
     fn failed_line_leaves_table_unchanged() {
         let mut t = EventTable::new();
-        parse_line(b"1;p;1;2;0;j,1,1,0,0", 1, EnergyUnit::MeV, &mut t).unwrap();
+        parse_line(b"1;p;1;2;0;j,1,1,0,0", 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).unwrap();
         let before = t.clone();
-        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 2, EnergyUnit::MeV, &mut t).is_err());
+        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 2, EnergyUnit::MeV, &mut t, &mut LineState::default()).is_err());
         assert_eq!(t.len(), before.len());
         assert_eq!(t.offsets, before.offsets);
         assert_eq!(t.kind, before.kind);
@@ -745,7 +938,7 @@ mod tests {
     #[test]
     fn gev_unit_keeps_values() {
         let mut t = EventTable::new();
-        parse_line(b"1;p;1;150;0;j,700,650,0,0", 1, EnergyUnit::GeV, &mut t).unwrap();
+        parse_line(b"1;p;1;150;0;j,700,650,0,0", 1, EnergyUnit::GeV, &mut t, &mut LineState::default()).unwrap();
         assert_eq!(t.met[0], 150.0);
         assert_eq!(t.pt[0], 650.0);
     }
