@@ -256,7 +256,7 @@ impl CombinedRun {
 /// Any run directory: one detector, or a combination of several.
 #[derive(Debug)]
 pub enum AnyRun {
-    Single(TrainedRun),
+    Single(Box<TrainedRun>),
     Combined(CombinedRun),
 }
 
@@ -267,7 +267,7 @@ impl AnyRun {
         if dir.join(COMBINATION_FILE).is_file() {
             Ok(Self::Combined(CombinedRun::load(dir, device)?))
         } else {
-            Ok(Self::Single(TrainedRun::load(dir, device)?))
+            Ok(Self::Single(Box::new(TrainedRun::load(dir, device)?)))
         }
     }
 

@@ -15,6 +15,12 @@
 //! its random start (measured: AUC 0.04 on a separable toy), so the defaults are 20 epochs
 //! at lr 1e-2. The head is a logistic regression on a frozen μ: more epochs cannot overfit
 //! much.
+//!
+//! The head sees μ standardised per latent dimension with the weighted mean and standard
+//! deviation of μ over the training background (`latent_head.json`). Without it the head
+//! learned too slowly to be useful: a β = 0.5 VAE keeps μ near the prior's centre, and on the
+//! embedded sample the raw-μ head's loss fell only from 0.692 to 0.662 in 20 epochs with its
+//! weights still growing (gluino AUC 0.63 on the very signal it was trained on).
 //! The VAE's training and validation are unchanged (its own checkpoints under
 //! `checkpoints/vae`; the head's under `checkpoints/head`).
 
@@ -22,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use oddity_nn::optim::{AdamConfig, AdamKind};
 use oddity_nn::train::{BatchLoss, Objective, Schedule, Split, TrainConfig, train};
+use oddity_repr::standardize::SIGMA_FLOOR;
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, VarStore};
 use tch::{Device, Kind, Tensor};
@@ -128,11 +135,44 @@ pub fn head_loss(logit: &Tensor, target: &Tensor, weight: &Tensor) -> Tensor {
 pub struct LatentHead {
     pub config: LatentHeadConfig,
     vae: Vae,
+    scale: MuScale,
     vs: VarStore,
     head: nn::Linear,
 }
 
 const HEAD: &str = "head.safetensors";
+const SCALE: &str = "latent_head.json";
+
+/// The standardisation of μ in front of the head: per latent dimension, the weighted mean and
+/// standard deviation (1/Σw form, floored at `SIGMA_FLOOR`) of μ over the training background.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MuScale {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl MuScale {
+    /// Fitted on μ `[N, z]` with the event weights `[N]`.
+    pub fn fit(mu: &Tensor, weights: &[f64]) -> Self {
+        let w = Tensor::from_slice(weights).to_kind(Kind::Double).to_device(mu.device()).unsqueeze(1);
+        let mu = mu.to_kind(Kind::Double);
+        let total = w.sum(Kind::Double);
+        let mean = (&mu * &w).sum_dim_intlist(0, false, Kind::Double) / &total;
+        let var = ((&mu - &mean).square() * &w).sum_dim_intlist(0, false, Kind::Double) / &total;
+        let to_vec = |t: Tensor| Vec::<f64>::try_from(t.to_device(Device::Cpu)).unwrap_or_default();
+        Self { mean: to_vec(mean), std: to_vec(var.sqrt().clamp_min(SIGMA_FLOOR)) }
+    }
+
+    /// (μ − mean) / std.
+    ///
+    /// # Shapes
+    /// `[N, z]` → `[N, z]` (the kind and device of μ).
+    pub fn apply(&self, mu: &Tensor) -> Tensor {
+        let t = |v: &[f64]| Tensor::from_slice(v).to_kind(mu.kind()).to_device(mu.device());
+        (mu - t(&self.mean)) / t(&self.std)
+    }
+}
 
 /// The head Dense(z → 1) with its parameters `head.weight` `[1, z]` and `head.bias` `[1]`.
 pub fn build_head(latent: i64, device: Device) -> (VarStore, nn::Linear) {
@@ -156,7 +196,9 @@ impl LatentHead {
             DetectError::Config("latent-head: no signal events were given for its head (detector.signals)".into())
         })?;
         let (vae, mut report) = Vae::fit(&config.vae, model, train_cfg, (data.train, data.valid), data.device, dir)?;
-        let mu = Tensor::cat(&[vae.mu(data.train), vae.mu(signals)], 0);
+        let mu_train = vae.mu(data.train);
+        let scale = MuScale::fit(&mu_train, &data.train.weights);
+        let mu = scale.apply(&Tensor::cat(&[mu_train, vae.mu(signals)], 0));
         let (nb, ns) = (data.train.len(), signals.len());
         let target: Vec<f32> = std::iter::repeat_n(0.0, nb).chain(std::iter::repeat_n(1.0, ns)).collect();
         let weight: Vec<f32> = balanced(&data.train.weights, &signals.weights).iter().map(|&w| w as f32).collect();
@@ -189,7 +231,7 @@ impl LatentHead {
             config.signals.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
         drop(objective);
-        Ok((Self { config: config.clone(), vae, vs, head }, report))
+        Ok((Self { config: config.clone(), vae, scale, vs, head }, report))
     }
 
     /// P(BSM | μ) per event.
@@ -197,14 +239,16 @@ impl LatentHead {
         if inputs.is_empty() {
             return Vec::new();
         }
-        let p = tch::no_grad(|| self.head.forward(&self.vae.mu(inputs)).squeeze_dim(1).sigmoid());
+        let p = tch::no_grad(|| self.head.forward(&self.scale.apply(&self.vae.mu(inputs))).squeeze_dim(1).sigmoid());
         Vec::<f64>::try_from(p.to_kind(Kind::Double).to_device(Device::Cpu)).unwrap_or_default()
     }
 
-    /// Writes the VAE (`vae.safetensors`, `vae.json`) and the head (`head.safetensors`,
-    /// tensors `head.weight` `[1, z]` and `head.bias` `[1]`).
+    /// Writes the VAE (`vae.safetensors`, `vae.json`), the standardisation of μ
+    /// (`latent_head.json`) and the head (`head.safetensors`, tensors `head.weight` `[1, z]`
+    /// and `head.bias` `[1]`).
     pub fn save(&self, dir: &Path) -> Result<(), DetectError> {
         self.vae.save(dir)?;
+        crate::write_json(&dir.join(SCALE), &self.scale)?;
         Ok(oddity_nn::weights::save(&self.vs, &dir.join(HEAD))?)
     }
 
@@ -216,15 +260,40 @@ impl LatentHead {
         device: Device,
     ) -> Result<Self, DetectError> {
         let vae = Vae::load(&config.vae, model, dir, device)?;
+        let scale: MuScale = crate::read_json(&dir.join(SCALE))?;
+        let latent = config.vae.latent as usize;
+        if scale.mean.len() != latent || scale.std.len() != latent {
+            return Err(DetectError::File {
+                path: dir.join(SCALE),
+                message: format!(
+                    "{} means and {} deviations for a latent space of {latent}",
+                    scale.mean.len(),
+                    scale.std.len()
+                ),
+            });
+        }
         let (mut vs, head) = build_head(config.vae.latent, device);
         oddity_nn::weights::load(&mut vs, &dir.join(HEAD))?;
-        Ok(Self { config: config.clone(), vae, vs, head })
+        Ok(Self { config: config.clone(), vae, scale, vs, head })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mu_scale_is_the_weighted_mean_and_deviation() {
+        // Dimension 0: values 1, 3 with weights 1, 3 → mean 2.5, variance (1·2.25 + 3·0.25)/4.
+        let mu = Tensor::from_slice(&[1.0f32, 5.0, 3.0, 5.0]).reshape([2, 2]);
+        let scale = MuScale::fit(&mu, &[1.0, 3.0]);
+        assert!((scale.mean[0] - 2.5).abs() < 1e-12 && (scale.std[0] - 0.75f64.sqrt()).abs() < 1e-12);
+        // A constant dimension gets the floor, not a division by zero.
+        assert_eq!((scale.mean[1], scale.std[1]), (5.0, SIGMA_FLOOR));
+        let z = Vec::<f32>::try_from(scale.apply(&mu).flatten(0, -1)).unwrap_or_default();
+        assert!((z[0] + 1.5 / 0.75f32.sqrt()).abs() < 1e-5 && (z[2] - 0.5 / 0.75f32.sqrt()).abs() < 1e-5, "{z:?}");
+        assert_eq!((z[1], z[3]), (0.0, 0.0));
+    }
 
     #[test]
     fn classes_get_equal_total_weight() {

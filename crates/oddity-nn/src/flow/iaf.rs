@@ -73,7 +73,7 @@ mod tests {
         // Random output layers (not the zero start), so the test sees a non-trivial flow.
         tch::no_grad(|| {
             for (_, v) in vs.variables() {
-                let _ = v.shallow_clone().copy_(&(Tensor::randn_like(&v) * 0.5));
+                v.shallow_clone().copy_(&(Tensor::randn_like(&v) * 0.5));
             }
         });
         vs.double();
