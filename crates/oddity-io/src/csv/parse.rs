@@ -599,20 +599,31 @@ mod tests {
         assert_eq!(float(s.as_bytes()).map(f64::to_bits), want.map(f64::to_bits), "float on {s:?}");
     }
 
-    #[test]
-    fn digit_runs_equal_the_bytewise_count() {
-        let mut rng = 0x2545_F491_4F6C_DD1Du64;
-        // Advanced for the length too: a length of 0 must not freeze the stream.
+    /// Seeded random byte strings over `alphabet`, of lengths 0 to `max_len − 1` (xorshift64;
+    /// the length draw advances the stream too, so a length of 0 cannot freeze it).
+    fn random_strings(seed: u64, alphabet: &'static [u8], max_len: u64) -> impl FnMut() -> Vec<u8> {
+        let mut rng = seed;
         let mut next = move || {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
             rng
         };
-        let alphabet = b"0123456789012345678901234567890123456789.e+-;,/:\x00\x7f\x80\xb9\xff ";
+        move || {
+            let len = (next() % max_len) as usize;
+            (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect()
+        }
+    }
+
+    #[test]
+    fn digit_runs_equal_the_bytewise_count() {
+        let mut next = random_strings(
+            0x2545_F491_4F6C_DD1D,
+            b"0123456789012345678901234567890123456789.e+-;,/:\x00\x7f\x80\xb9\xff ",
+            24,
+        );
         for _ in 0..20_000 {
-            let len = (next() % 24) as usize;
-            let s: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let s = next();
             let k = s.iter().take_while(|c| c.is_ascii_digit()).count();
             let want = s[..k].iter().fold(0u64, |w, &c| w.wrapping_mul(10).wrapping_add(u64::from(c - b'0')));
             let mut w = 0;
@@ -669,17 +680,13 @@ mod tests {
             check_scan(s);
         }
         // Random strings over the bytes that matter, every prefix and suffix.
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
-        let alphabet = b"0123456789012345678901234567890123456789..eE+-;,\n\x00\x7f\x80\xb0\xb9\xaa\xff ";
+        let mut next = random_strings(
+            0x9E37_79B9_7F4A_7C15,
+            b"0123456789012345678901234567890123456789..eE+-;,\n\x00\x7f\x80\xb0\xb9\xaa\xff ",
+            20,
+        );
         for _ in 0..100_000 {
-            let len = (next() % 20) as usize;
-            let s: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let s = next();
             for k in 0..s.len() {
                 check_scan(&s[k..]);
                 check_scan(&s[..k]);
