@@ -79,22 +79,20 @@ pub struct CombinedConfig {
 }
 
 impl CombinedConfig {
-    /// True when the TOML file at `path` is a combined run file (it has a `[combination]`
-    /// table), false for an ordinary run file. Errors: unreadable file or invalid TOML.
-    pub fn is_combined_file(path: &Path) -> Result<bool, DetectError> {
-        let text = read(path)?;
-        let table: toml::Table =
-            toml::from_str(&text).map_err(|e| DetectError::Config(format!("{}: {e}", path.display())))?;
-        Ok(table.contains_key("combination"))
-    }
-
-    /// Reads a combined run file and every member's run file. `sets` (the command line's
-    /// `--set`) apply to every member after its own `set`; members are resolved relative to
-    /// the combined file's directory and stored with absolute paths.
-    pub fn load(path: &Path, sets: &[String]) -> Result<Self, DetectError> {
+    /// Reads the TOML file at `path` once: `None` for an ordinary run file, the combined run
+    /// file with every member's run file when it has a `[combination]` table. `sets` (the
+    /// command line's `--set`) apply to every member after its own `set`; members are resolved
+    /// relative to the combined file's directory and stored with absolute paths.
+    pub fn load_if_combined(path: &Path, sets: &[String]) -> Result<Option<Self>, DetectError> {
         let origin = path.display().to_string();
-        let file: CombinedFile =
-            toml::from_str(&read(path)?).map_err(|e| DetectError::Config(format!("{origin}: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DetectError::File { path: path.to_owned(), message: e.to_string() })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| DetectError::Config(format!("{origin}: {e}")))?;
+        if !table.contains_key("combination") {
+            return Ok(None);
+        }
+        // From the text again, not the table: the errors then point at the line.
+        let file: CombinedFile = toml::from_str(&text).map_err(|e| DetectError::Config(format!("{origin}: {e}")))?;
         let mut combination = file.combination;
         if combination.members.len() < 2 {
             return Err(DetectError::Config(format!(
@@ -116,7 +114,7 @@ impl CombinedConfig {
         }
         let config = Self { combination, members };
         config.check_shared_data()?;
-        Ok(config)
+        Ok(Some(config))
     }
 
     /// Replaces every member's background files (the command line's `--background`), also in
@@ -164,10 +162,6 @@ impl CombinedConfig {
         toml::to_string_pretty(&CombinedFile { combination: self.combination.clone() })
             .map_err(|e| DetectError::Config(format!("cannot write the resolved combination: {e}")))
     }
-}
-
-fn read(path: &Path) -> Result<String, DetectError> {
-    std::fs::read_to_string(path).map_err(|e| DetectError::File { path: path.to_owned(), message: e.to_string() })
 }
 
 /// What `combination.json` stores.

@@ -41,8 +41,8 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     if let Some(d) = &args.device {
         sets.push(format!("data.device=\"{d}\""));
     }
-    if CombinedConfig::is_combined_file(&args.config)? {
-        return run_combined(&args, &sets, global);
+    if let Some(combined) = CombinedConfig::load_if_combined(&args.config, &sets)? {
+        return run_combined(&args, combined, global);
     }
     let mut config = RunConfig::load(&args.config, &sets)?;
     if !args.background.is_empty() {
@@ -105,9 +105,8 @@ fn train_member(
 
 /// `oddity train` on a combined run file: every member into `RUN/members/<name>/`, then the
 /// calibration on the shared validation split (oddity_detect::combined).
-fn run_combined(args: &Args, sets: &[String], global: Global) -> Result<()> {
+fn run_combined(args: &Args, mut config: CombinedConfig, global: Global) -> Result<()> {
     let start = Instant::now();
-    let mut config = CombinedConfig::load(&args.config, sets)?;
     if !args.background.is_empty() {
         config.set_background(&args.background);
     }
@@ -135,7 +134,7 @@ fn run_combined(args: &Args, sets: &[String], global: Global) -> Result<()> {
     for (name, member) in &config.members {
         let dir = args.out.join("members").join(name);
         let outcome = train_member(member, &background, &dir, &args.input, global)?;
-        manifests.push(read_manifest(&dir)?);
+        manifests.push(oddity_detect::read_json::<serde_json::Value>(&dir.join("manifest.json"))?);
         runs.push((name.clone(), outcome.run));
         // Members share background and split (checked on loading), so these are the same
         // events for every member.
@@ -157,12 +156,6 @@ fn run_combined(args: &Args, sets: &[String], global: Global) -> Result<()> {
     println!("{line}");
     crate::runlog::note(&line);
     Ok(())
-}
-
-fn read_manifest(run_dir: &Path) -> Result<serde_json::Value> {
-    let path = run_dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
 }
 
 /// The combined run's `manifest.json`: the members' common entries (inputs and the split
