@@ -44,14 +44,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rayon::ThreadPoolBuilder::new().num_threads(n.parse()?).build_global()?;
     }
     let mem = args.iter().any(|a| a == "--mem").then(|| std::fs::read(file)).transpose()?.map(std::sync::Arc::new);
+    let mut options = ReadOptions::default();
+    if let Some(mib) = value(&args, "--chunk-mib") {
+        options.chunk_bytes = mib.parse::<usize>()? << 20;
+    }
     let open = || -> Result<CsvReader, Box<dyn std::error::Error>> {
         Ok(match &mem {
             Some(data) => CsvReader::from_reader(
                 file.as_ref(),
                 std::io::Cursor::new(ArcBytes(data.clone())),
-                ReadOptions::default(),
+                options.clone(),
             )?,
-            None => CsvReader::open(file.as_ref(), ReadOptions::default())?,
+            None => CsvReader::open(file.as_ref(), options.clone())?,
         })
     };
     if args.iter().any(|a| a == "--checksum") {

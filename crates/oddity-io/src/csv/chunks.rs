@@ -24,11 +24,17 @@ pub(super) struct Chunk {
 /// What the read-ahead thread sends.
 pub(super) enum Message {
     Chunk(Chunk),
+    /// The thread stops.
+    Stop(Stop),
+}
+
+/// Why the read-ahead thread stopped.
+pub(super) enum Stop {
     /// No line end within `max_line_bytes`; the first bytes of the overlong line.
     LineTooLong(Vec<u8>),
-    /// Reading failed; the thread stops.
+    /// Reading failed (or the thread itself stopped unexpectedly).
     Failed(std::io::Error),
-    /// The input ended; the thread stops.
+    /// The input ended.
     End,
 }
 
@@ -68,9 +74,12 @@ impl Chunks {
         Ok(Self { rx: Some(rx), free: Some(free), thread: Some(thread) })
     }
 
-    /// The next message; `None` when the thread stopped without saying why (it panicked).
-    pub fn next(&self) -> Option<Message> {
-        self.rx.as_ref()?.recv().ok()
+    /// The next message (a failure when the thread stopped without saying why: it
+    /// panicked).
+    pub fn next(&self) -> Message {
+        self.rx.as_ref().and_then(|rx| rx.recv().ok()).unwrap_or_else(|| {
+            Message::Stop(Stop::Failed(std::io::Error::other("the read-ahead thread stopped unexpectedly")))
+        })
     }
 
     /// Hands a chunk's buffer back for reuse.
@@ -100,7 +109,7 @@ impl Worker {
         loop {
             let message = match self.fill_chunk(&mut buf, &mut filled) {
                 Ok(0) => {
-                    let _ = self.tx.send(Message::End);
+                    let _ = self.tx.send(Message::Stop(Stop::End));
                     return;
                 }
                 Ok(n) => {
@@ -117,7 +126,7 @@ impl Worker {
                     Message::Chunk(Chunk { buf, len: n, input_bytes })
                 }
                 Err(stop) => {
-                    let _ = self.tx.send(stop);
+                    let _ = self.tx.send(Message::Stop(stop));
                     return;
                 }
             };
@@ -134,10 +143,10 @@ impl Worker {
 
     /// Reads until `buf[..filled]` holds a chunk of whole lines; returns its length (0 at the
     /// end). Same cuts as reading `chunk` bytes at a time on the calling thread.
-    fn fill_chunk(&mut self, buf: &mut Vec<u8>, filled: &mut usize) -> Result<usize, Message> {
+    fn fill_chunk(&mut self, buf: &mut Vec<u8>, filled: &mut usize) -> Result<usize, Stop> {
         let mut target = self.chunk;
         loop {
-            self.read_until(buf, filled, target).map_err(Message::Failed)?;
+            self.read_until(buf, filled, target).map_err(Stop::Failed)?;
             if self.eof {
                 return Ok(*filled);
             }
@@ -146,7 +155,7 @@ impl Worker {
             }
             // No line end yet: read more, up to the line-length limit.
             if *filled >= self.max_line_bytes {
-                return Err(Message::LineTooLong(buf[..80.min(*filled)].to_vec()));
+                return Err(Stop::LineTooLong(buf[..80.min(*filled)].to_vec()));
             }
             target = *filled + self.chunk;
         }

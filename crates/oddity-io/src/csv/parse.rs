@@ -301,33 +301,45 @@ fn wrap(phi: f64, wrapped: &mut u32) -> f64 {
 }
 
 /// What [`parse_line`] keeps from one line to the next: the last process ID that the
-/// one-pass path read. Lines of a file come in long runs of one process, so a line that
-/// repeats it is recognised by one comparison, without the search for its end, the comma
-/// check and the UTF-8 validation (together 6 % of a read's samples, 2026-12-07).
-#[derive(Debug, Default)]
+/// one-pass path read, and the storage of its separator index. Lines of a file come in long
+/// runs of one process, so a line that repeats it is recognised by one comparison, without
+/// the UTF-8 validation (6 % of a read's samples with the search for its end, 2026-12-07).
+/// The index storage is kept so that it is not zeroed for every line (2.5 % of the samples).
+#[derive(Debug)]
 pub(crate) struct LineState {
     /// Empty, or a process ID that passed the checks of [`parse_event_fast`].
     process: String,
+    separators: Box<Separators>,
 }
 
-/// Parses one line (without its `\n`; a trailing `\r` is stripped) into `table`. `state`
-/// carries over from the previous line of the same table (or is new); it changes what is
-/// parsed in no way, only how fast.
+impl Default for LineState {
+    fn default() -> Self {
+        Self { process: String::new(), separators: Box::new([0; MAX_SEPARATORS + 8]) }
+    }
+}
+
+/// Parses one line, `text[..len]` without its `\n` (a trailing `\r` is stripped), into
+/// `table`. The bytes of `text` after the line (the rest of the chunk) may be read eight at a
+/// time by the one-pass path but are never parsed: the result is that of the line alone.
+/// `state` carries over from the previous line of the same table (or is new); it changes
+/// what is parsed in no way, only how fast.
 ///
 /// On error nothing is left in `table` from this line.
 pub(crate) fn parse_line(
-    line: &[u8],
+    text: &[u8],
+    len: usize,
     line_no: u64,
     unit: EnergyUnit,
     table: &mut EventTable,
     state: &mut LineState,
 ) -> Result<LineKind, LineError> {
+    let line = &text[..len];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if trim(line).is_empty() {
         return Ok(LineKind::Empty);
     }
     let n_events = table.len();
-    if let Some(kind) = parse_event_fast(line, line_no, unit, table, state) {
+    if let Some(kind) = parse_event_fast(text, line.len(), line_no, unit, table, state) {
         return Ok(kind);
     }
     // Anything unusual (spaces, other number forms, defects): the field-by-field parser,
@@ -340,117 +352,240 @@ pub(crate) fn parse_line(
     result
 }
 
+/// Most separators the one-pass path indexes in a line: the header's four and 64 objects
+/// (five each, with a trailing `;`). Longer lines take the field-by-field parser.
+const MAX_SEPARATORS: usize = 4 + 5 * 64 + 1;
+
+/// Positions of a line's separators, with room for the up to seven positions that
+/// [`index_separators`] writes past the last one.
+type Separators = [u32; MAX_SEPARATORS + 8];
+
 /// The common case in one pass: a well-formed line without spaces whose numbers all take
-/// the fast path of [`scan_float`]. Gives exactly what [`parse_event`] gives on such a line;
+/// the fast path of [`float_fast`]. Gives exactly what [`parse_event`] gives on such a line;
 /// `None` (possibly after pushing part of the event, which the caller truncates) on anything
-/// else, which then goes through [`parse_event`].
+/// else, which then goes through [`parse_event`]. The line is `text[..len]`.
+///
+/// Every `;` and `,` of the line is indexed first ([`index_separators`]), so each field's
+/// extent is known before it is read: numbers are then read independently of each other
+/// (the next one's start does not wait for the previous one's end) and, up to eight bytes,
+/// without a branch on their form ([`short_float`]).
 fn parse_event_fast(
-    line: &[u8],
+    text: &[u8],
+    len: usize,
     line_no: u64,
     unit: EnergyUnit,
     table: &mut EventTable,
     state: &mut LineState,
 ) -> Option<LineKind> {
-    let mut c = Cursor { s: line, i: 0 };
-    let event_id = c.decimal()?;
-    c.expect(b';')?;
-    let last = state.process.as_bytes();
-    let process = if !last.is_empty() && c.rest().starts_with(last) && c.rest().get(last.len()) == Some(&b';') {
-        // The process of the line before; it contains no `;`, so the field is exactly it.
-        c.i += last.len() + 1;
+    let sep = &mut *state.separators;
+    let n = index_separators(text, len, sep)?;
+    let sep = &*sep;
+    // Header: eventID;processID;weight;MET;METphi, the first four separators `;`.
+    if n < 4 || sep[..4].iter().any(|&s| text[s as usize] != b';') {
+        return None;
+    }
+    let [s0, s1, s2, s3] = [sep[0], sep[1], sep[2], sep[3]].map(|s| s as usize);
+    let end = |k: usize| if k < n { sep[k] as usize } else { len };
+    let event_id = decimal(&text[..s0])?;
+    let field = &text[s0 + 1..s1];
+    let process = if !state.process.is_empty() && field == state.process.as_bytes() {
         state.process.as_str()
     } else {
-        let end = c.i + memchr::memchr(b';', c.rest())?;
-        let process = &line[c.i..end];
-        if process.is_empty() || process[0] == b' ' || process[process.len() - 1] == b' ' || process.contains(&b',') {
+        if field.is_empty() || field[0] == b' ' || field[field.len() - 1] == b' ' {
             return None;
         }
-        let process = std::str::from_utf8(process).ok()?;
-        c.i = end + 1;
+        let process = std::str::from_utf8(field).ok()?;
         state.process.clear();
         state.process.push_str(process);
         process
     };
-    let weight = c.float()?;
-    c.expect(b';')?;
-    let met = c.float().filter(|m| *m >= 0.0)?;
-    c.expect(b';')?;
+    let weight = field_float(text, s1 + 1, s2)?;
+    let met = field_float(text, s2 + 1, s3).filter(|m| *m >= 0.0)?;
     let mut wrapped_phi = 0u32;
-    let met_phi = wrap(c.float()?, &mut wrapped_phi);
+    let met_phi = wrap(field_float(text, s3 + 1, end(4))?, &mut wrapped_phi);
     table.push_event(EventHeader { event_id, process, weight, met: unit.to_gev(met), met_phi, source_line: line_no });
-    while !c.at_end() {
-        c.expect(b';')?;
-        if c.at_end() {
+    // Objects: `;type,E,pt,eta,phi`, up to one trailing `;`.
+    let mut k = 4;
+    while k < n {
+        let at = sep[k] as usize;
+        if text[at] != b';' {
+            return None;
+        }
+        if at + 1 == len {
             break; // the one allowed trailing `;`
         }
-        let (kind, len) = match c.rest() {
-            [b'j', b',', ..] => (ObjectKind::Jet, 1),
-            [b'b', b',', ..] => (ObjectKind::BJet, 1),
-            [b'g', b',', ..] => (ObjectKind::Photon, 1),
-            [b'e', b'-', b',', ..] => (ObjectKind::ElectronMinus, 2),
-            [b'e', b'+', b',', ..] => (ObjectKind::ElectronPlus, 2),
-            [b'm', b'-', b',', ..] => (ObjectKind::MuonMinus, 2),
-            [b'm', b'+', b',', ..] => (ObjectKind::MuonPlus, 2),
+        if k + 4 >= n {
+            return None;
+        }
+        let [a1, a2, a3, a4] = [sep[k + 1], sep[k + 2], sep[k + 3], sep[k + 4]].map(|s| s as usize);
+        if [a1, a2, a3, a4].iter().any(|&s| text[s] != b',') {
+            return None;
+        }
+        let kind = match &text[at + 1..a1] {
+            b"j" => ObjectKind::Jet,
+            b"b" => ObjectKind::BJet,
+            b"g" => ObjectKind::Photon,
+            b"e-" => ObjectKind::ElectronMinus,
+            b"e+" => ObjectKind::ElectronPlus,
+            b"m-" => ObjectKind::MuonMinus,
+            b"m+" => ObjectKind::MuonPlus,
             _ => return None,
         };
-        c.i += len + 1;
-        let e = c.float().filter(|v| *v >= 0.0)?;
-        c.expect(b',')?;
-        let pt = c.float().filter(|v| *v >= 0.0)?;
-        c.expect(b',')?;
-        let eta = c.float()?;
-        c.expect(b',')?;
-        let phi = c.float()?;
-        if e < pt * (1.0 - 1e-3) {
+        let e = field_float(text, a1 + 1, a2);
+        let pt = field_float(text, a2 + 1, a3);
+        let eta = field_float(text, a3 + 1, a4);
+        let phi = field_float(text, a4 + 1, end(k + 5));
+        let (e, pt, eta, phi) = (e?, pt?, eta?, phi?);
+        if e < 0.0 || pt < 0.0 || e < pt * (1.0 - 1e-3) {
             return None;
         }
         let phi = wrap(phi, &mut wrapped_phi);
         table.push_object(kind, unit.to_gev(e), unit.to_gev(pt), eta, phi);
+        k += 5;
     }
     Some(LineKind::Event { wrapped_phi })
 }
 
-/// A read position in one line, for [`parse_event_fast`].
-struct Cursor<'a> {
-    s: &'a [u8],
-    i: usize,
+/// Writes the positions of every `;` and `,` in `text[..len]`, in order, to `sep` and
+/// returns their count; `None` when there are more than [`MAX_SEPARATORS`]. `text` may
+/// extend beyond the line (bytes there are read, never indexed).
+///
+/// Sixty-four bytes at a time: a bit mask of the separators is built from eight-byte words
+/// (a byte-parallel equality test, the high bits gathered by one multiplication), then its
+/// positions are written eight at a time whatever their count, so that the loop's exits do
+/// not depend on where separators fall (the positions past the count are overwritten or
+/// ignored). A `memchr`-style search per separator mispredicts its exit about once per
+/// field.
+fn index_separators(text: &[u8], len: usize, sep: &mut Separators) -> Option<usize> {
+    let mut n = 0usize;
+    let mut base = 0usize;
+    while base < len {
+        let block = (len - base).min(64);
+        let mut mask = 0u64;
+        for w in 0..block.div_ceil(8) {
+            let at = base + 8 * w;
+            let word = match text.get(at..at + 8) {
+                Some(b) => u64::from_le_bytes(b.try_into().ok()?),
+                None => {
+                    let mut b = [0u8; 8];
+                    b[..text.len() - at].copy_from_slice(&text[at..]);
+                    u64::from_le_bytes(b)
+                }
+            };
+            let hits = zero_bytes(word ^ (u64::from(b';') * ONES)) | zero_bytes(word ^ (u64::from(b',') * ONES));
+            // The high bit of byte j moves to bit j of the top byte: the 64 partial products
+            // of the multiplication fall on distinct bits, so nothing carries.
+            mask |= ((hits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * w);
+        }
+        if block < 64 {
+            mask &= (1u64 << block) - 1;
+        }
+        let count = mask.count_ones() as usize;
+        if n + count > MAX_SEPARATORS {
+            return None;
+        }
+        let mut k = 0;
+        while k < count {
+            for slot in &mut sep[n + k..n + k + 8] {
+                *slot = (base + mask.trailing_zeros() as usize) as u32;
+                mask &= mask.wrapping_sub(1);
+            }
+            k += 8;
+        }
+        n += count;
+        base += 64;
+    }
+    Some(n)
 }
 
-impl Cursor<'_> {
-    fn rest(&self) -> &[u8] {
-        &self.s[self.i..]
-    }
+/// The high bit of every zero byte of `x`, exactly (no false positives from borrows).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & !HIGH) + !HIGH) | x) & HIGH
+}
 
-    fn at_end(&self) -> bool {
-        self.i == self.s.len()
+/// The number `text[a..b]` (a field whose extent is known), as [`float_fast`] reads it:
+/// [`short_float`] where that applies, [`float_fast`] on the field otherwise.
+#[inline(always)]
+fn field_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
+    match short_float(text, a, b) {
+        Some(v) => Some(v),
+        None => float_fast(text.get(a..b)?),
     }
+}
 
-    /// Consumes `b`.
-    fn expect(&mut self, b: u8) -> Option<()> {
-        (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
-    }
+/// Powers of ten by which a mantissa of at most eight digits is divided.
+const DIV_POW10: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
 
-    /// An unsigned decimal of 1-18 digits.
-    fn decimal(&mut self) -> Option<i64> {
-        let start = self.i;
-        let mut v: i64 = 0;
-        while let Some(&c) = self.s.get(self.i).filter(|c| c.is_ascii_digit()) {
-            if self.i - start == 18 {
-                return None; // 19 digits may not fit; the general parser decides
-            }
-            v = v * 10 + i64::from(c - b'0');
-            self.i += 1;
+/// The number `text[a..b]` of the forms `%g` writes, `[+-]m` or `[+-]me±dd` with a mantissa
+/// m = `digits[.digits]` of at most eight bytes, read from one eight-byte load and, without
+/// an exponent, without a branch on its form: the value [`float_fast`] gives, or `None` for
+/// anything else (left to [`float_fast`]). Without an exponent the value is w/10^f for the
+/// mantissa's digits w and f of them after the point (one correctly rounded division; w/1
+/// is w); with one it is w·10^(e−f), one exact operation as in [`finish_float`].
+#[inline(always)]
+fn short_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
+    let first = *text.get(a)?;
+    let neg = first == b'-';
+    let start = a + usize::from(neg || first == b'+');
+    let n = b.checked_sub(start)?;
+    let v = if n <= 8 {
+        let (w, frac) = short_mantissa(text, start, n)?;
+        w as f64 / DIV_POW10[frac]
+    } else {
+        // The exponent `%g` writes: the last four bytes, e, a sign and two digits.
+        let [e, sign, d1, d0] = *text.get(b - 4..b)?.first_chunk::<4>()?;
+        if !matches!(e, b'e' | b'E') || !matches!(sign, b'+' | b'-') || !d1.is_ascii_digit() || !d0.is_ascii_digit() {
+            return None;
         }
-        (self.i > start).then_some(v)
-    }
+        let exp = i64::from((d1 - b'0') * 10 + (d0 - b'0'));
+        let (w, frac) = short_mantissa(text, start, n - 4)?;
+        let k = if sign == b'-' { -exp } else { exp } - frac as i64;
+        let x = w as f64;
+        match usize::try_from(k) {
+            Ok(k) => x * *EXACT_POW10.get(k)?,
+            Err(_) => x / *EXACT_POW10.get(k.unsigned_abs() as usize)?,
+        }
+    };
+    Some(if neg { -v } else { v })
+}
 
-    /// A number by the fast path of [`scan_float`].
-    #[inline]
-    fn float(&mut self) -> Option<f64> {
-        let (v, n) = scan_float(self.rest())?;
-        self.i += n;
-        Some(v)
+/// The mantissa `digits[.digits]` of `n` bytes (1 to 8) at `text[start..]`: its digits as an
+/// integer w and the count of digits after the point; `None` for any other byte, more than
+/// one point, a point first or last, or fewer than eight bytes of `text` from `start` on.
+#[inline(always)]
+fn short_mantissa(text: &[u8], start: usize, n: usize) -> Option<(u64, usize)> {
+    if n == 0 || n > 8 {
+        return None;
     }
+    let v = u64::from_le_bytes(*text.get(start..start + 8)?.first_chunk::<8>()?);
+    let keep = u64::MAX >> (64 - 8 * n); // the mantissa's n bytes
+    // Non-digits (see `scan_mantissa_swar`) and points among them.
+    let x = v ^ (u64::from(b'0') * ONES);
+    let non_digit = (((x & !HIGH) + 0x76 * ONES) | x) & HIGH & keep;
+    let point = zero_bytes(v ^ (u64::from(b'.') * ONES)) & keep;
+    let ends = 0x80 | (0x80 << (8 * (n - 1))); // the first and the last byte
+    if non_digit != point || point & point.wrapping_sub(1) != 0 || point & ends != 0 {
+        return None;
+    }
+    // Squeeze out the point, left-align the m digits, convert them eight at once.
+    let below = (point >> 7).wrapping_sub(1); // all ones without a point
+    let squeezed = (v & below) | ((v >> 8) & !below);
+    let m = n - usize::from(point != 0);
+    let frac = if point != 0 { n - 1 - (point.trailing_zeros() / 8) as usize } else { 0 };
+    let digits = squeezed << (8 * (8 - m));
+    let pairs = (digits & (0x0F * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
+    let quads = (pairs & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
+    let w = (quads & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32;
+    Some((w, frac))
+}
+
+/// An unsigned decimal of 1-18 digits (19 may not fit an i64; the general parser decides).
+fn decimal(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 18 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0i64, |v, &c| v * 10 + i64::from(c - b'0')))
 }
 
 fn parse_event(line: &[u8], line_no: u64, unit: EnergyUnit, table: &mut EventTable) -> Result<LineKind, LineError> {
@@ -694,6 +829,114 @@ mod tests {
         }
     }
 
+    /// The eight-byte field reader agrees with `float_fast` on the field wherever it
+    /// answers, whatever follows the field.
+    fn check_short(text: &[u8], a: usize, b: usize) {
+        if let Some(v) = short_float(text, a, b) {
+            let want = float_fast(&text[a..b]).map(f64::to_bits);
+            assert_eq!(Some(v.to_bits()), want, "{:?} in {:?}", String::from_utf8_lossy(&text[a..b]), text);
+        }
+        assert_eq!(
+            field_float(text, a, b).map(f64::to_bits),
+            float_fast(&text[a..b]).map(f64::to_bits),
+            "{:?}",
+            String::from_utf8_lossy(&text[a..b])
+        );
+    }
+
+    #[test]
+    fn short_fields_equal_the_fast_path() {
+        for s in [
+            &b"0"[..],
+            b"-0",
+            b"+7",
+            b"12345678",
+            b"-12345678",
+            b"123456789",
+            b"0.523103",
+            b"-0.523103",
+            b"1.64421",
+            b"88405.6",
+            b"1234567.",
+            b".1234567",
+            b"1..2",
+            b"1.2.3",
+            b"-",
+            b"+",
+            b"",
+            b"1e5",
+            b"1.06946e+06",
+            b"12\xb3",
+            b"--1",
+            b"1.06946e+06",
+            b"2.44336e-05",
+            b"-1.5E-03",
+            b"1e+06",
+            b"12345678e+05",
+            b"1234.5678e-22",
+            b"123456789e+05",
+            b"1.23456e+99",
+            b"1.23456e-99",
+            b"1.23456e+6",
+            b"1.23456e+006",
+            b"1.2345e6",
+            b"1.e+06",
+            b"1.5x+06",
+            b"1.5e*06",
+            b"1.5e+0a",
+        ] {
+            let text = [s, &b";9.5,0.25;"[..]].concat();
+            check_short(&text, 0, s.len());
+            check_short(s, 0, s.len());
+        }
+        let mut next = random_strings(
+            0xD1B5_4A32_D192_ED03,
+            b"0123456789012345678901234567890123456789..eE+-;,\n\x00\x7f\x80\xb0\xb9\xaa\xff ",
+            20,
+        );
+        for _ in 0..100_000 {
+            let s = next();
+            for a in 0..s.len() {
+                for b in a..=s.len().min(a + 14) {
+                    check_short(&s, a, b);
+                }
+            }
+        }
+        // Mantissas with `%g` exponents, followed by more text.
+        let mut mantissa = random_strings(0x6C07_8965_7C1D_2B3F, b"0123456789012345678901234567890123456789.", 11);
+        let mut exponent = random_strings(0x3C6E_F372_FE94_F82B, b"0123456789", 3);
+        for i in 0..100_000 {
+            let sign = ["", "-", "+"][i % 3];
+            let exp = exponent();
+            let text = format!("{sign}{}e{}{};j", String::from_utf8_lossy(&mantissa()), ["+", "-"][i % 2], String::from_utf8_lossy(&exp));
+            check_short(text.as_bytes(), 0, text.len() - 2);
+        }
+    }
+
+    #[test]
+    fn separator_index_finds_every_separator() {
+        let mut next = random_strings(0x8CB9_2BA7_2F3D_8DD7, b"0123456789;,;,.-e\n", 700);
+        let mut sep: Separators = [0; MAX_SEPARATORS + 8];
+        for _ in 0..20_000 {
+            let s = next();
+            for len in [s.len(), s.len() / 2, s.len().saturating_sub(1)] {
+                let want: Vec<u32> =
+                    s[..len].iter().enumerate().filter(|(_, c)| matches!(c, b';' | b',')).map(|(i, _)| i as u32).collect();
+                match index_separators(&s, len, &mut sep) {
+                    Some(n) => assert_eq!(&sep[..n], &want[..], "{:?}", String::from_utf8_lossy(&s[..len])),
+                    None => assert!(want.len() > MAX_SEPARATORS),
+                }
+            }
+        }
+        // A line with more separators than indexed still parses (field by field).
+        let mut line = "1;p;1;2;0".to_string();
+        for _ in 0..70 {
+            line.push_str(";j,2,1,0.5,-0.25");
+        }
+        let (t, _) = one(&line).unwrap();
+        assert_eq!(t.kind.len(), 70);
+    }
+
     #[test]
     fn fast_float_path_corners() {
         for s in [
@@ -756,12 +999,19 @@ mod tests {
     /// The lines, one after the other into one table, through the one-pass path (with its
     /// fallback and the state carried from line to line) and through the field-by-field
     /// parser alone.
+    ///
+    /// The one-pass path reads the line once as it is and once followed by more text (as in
+    /// a chunk), which must not change anything.
     fn both_paths(lines: &[&[u8]]) -> (Parsed, Parsed) {
-        let (mut a, mut b) = (EventTable::new(), EventTable::new());
-        let mut state = LineState::default();
+        let (mut a, mut b, mut c) = (EventTable::new(), EventTable::new(), EventTable::new());
+        let (mut state, mut state_c) = (LineState::default(), LineState::default());
         let (mut ra, mut rb) = (Vec::new(), Vec::new());
         for line in lines {
-            ra.push(parse_line(line, 7, EnergyUnit::MeV, &mut a, &mut state));
+            ra.push(parse_line(line, line.len(), 7, EnergyUnit::MeV, &mut a, &mut state));
+            let text = [line, &b"\n1;p;1,2;3.5e+06,-7;j,1.5,1;"[..]].concat();
+            let rc = parse_line(&text, line.len(), 7, EnergyUnit::MeV, &mut c, &mut state_c);
+            assert_eq!(ra.last(), Some(&rc), "with text after the line");
+            assert_eq!(a, c, "with text after the line");
             let n = b.len();
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let r =
@@ -845,7 +1095,7 @@ mod tests {
 
     fn one(line: &str) -> Result<(EventTable, LineKind), LineError> {
         let mut t = EventTable::new();
-        parse_line(line.as_bytes(), 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).map(|k| (t, k))
+        parse_line(line.as_bytes(), line.len(), 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).map(|k| (t, k))
     }
 
     fn message(line: &str) -> (Option<usize>, String) {
@@ -934,9 +1184,9 @@ mod tests {
     #[test]
     fn failed_line_leaves_table_unchanged() {
         let mut t = EventTable::new();
-        parse_line(b"1;p;1;2;0;j,1,1,0,0", 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).unwrap();
+        parse_line(b"1;p;1;2;0;j,1,1,0,0", 19, 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).unwrap();
         let before = t.clone();
-        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 2, EnergyUnit::MeV, &mut t, &mut LineState::default()).is_err());
+        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 23, 2, EnergyUnit::MeV, &mut t, &mut LineState::default()).is_err());
         assert_eq!(t.len(), before.len());
         assert_eq!(t.offsets, before.offsets);
         assert_eq!(t.kind, before.kind);
@@ -945,7 +1195,7 @@ mod tests {
     #[test]
     fn gev_unit_keeps_values() {
         let mut t = EventTable::new();
-        parse_line(b"1;p;1;150;0;j,700,650,0,0", 1, EnergyUnit::GeV, &mut t, &mut LineState::default()).unwrap();
+        parse_line(b"1;p;1;150;0;j,700,650,0,0", 25, 1, EnergyUnit::GeV, &mut t, &mut LineState::default()).unwrap();
         assert_eq!(t.met[0], 150.0);
         assert_eq!(t.pt[0], 650.0);
     }
