@@ -16,6 +16,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 NPE="${NPE:-10000}"
@@ -68,8 +70,8 @@ PY
   echo "python: $("$PYTHON" --version 2>&1), $("$PYTHON" -c 'import pyBumpHunter, numpy; print("pyBumpHunter", pyBumpHunter.__version__, "numpy", numpy.__version__)')"
   for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round/$ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "-- Oddity: target/release/examples/bumphunt_throughput --npe $NPE --repeat $REPEAT"
-    ./target/release/examples/bumphunt_throughput --npe "$NPE" --repeat "$REPEAT"
+    echo "-- Oddity: $REL/examples/bumphunt_throughput --npe $NPE --repeat $REPEAT"
+    "$REL"/examples/bumphunt_throughput --npe "$NPE" --repeat "$REPEAT"
     echo "-- pyBumpHunter 0.5.1 (nworker=1), $PY_REPEAT run(s)"
     peer
   done

@@ -16,6 +16,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 EVENTS="${EVENTS:-10000000}"
@@ -43,9 +45,9 @@ cargo build --release -p oddity-eval --example combine_throughput
   echo "RAYON_NUM_THREADS: ${RAYON_NUM_THREADS:-unset}"
   echo "rustc: $(rustc --version)"
   echo "python: $("$PYTHON" -c 'import sys, numpy; print(sys.version.split()[0], "numpy", numpy.__version__)')"
-  echo "command: target/release/examples/combine_throughput --events $EVENTS --calibration $CALIBRATION --repeat $REPEAT --write $DATA"
+  echo "command: $REL/examples/combine_throughput --events $EVENTS --calibration $CALIBRATION --repeat $REPEAT --write $DATA"
   /usr/bin/time -f "oddity process: %e s wall, %U s user, %S s sys (generation and writing included)" \
-    ./target/release/examples/combine_throughput --events "$EVENTS" --calibration "$CALIBRATION" --repeat "$REPEAT" \
+    "$REL"/examples/combine_throughput --events "$EVENTS" --calibration "$CALIBRATION" --repeat "$REPEAT" \
     --write "$DATA"
   echo "command: $PYTHON tools/reference/combine_reference.py bench $DATA --repeat $PY_REPEAT"
   /usr/bin/time -f "numpy process: %e s wall, %U s user, %S s sys (reading included)" \

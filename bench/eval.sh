@@ -10,6 +10,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 EVENTS="${EVENTS:-10000000}"
@@ -27,7 +29,7 @@ cargo build --release -p oddity-eval --example eval_bench
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "RAYON_NUM_THREADS: ${RAYON_NUM_THREADS:-unset}"
   echo "rustc: $(rustc --version)"
-  echo "command: target/release/examples/eval_bench --events $EVENTS --repeat $REPEAT"
-  ./target/release/examples/eval_bench --events "$EVENTS" --repeat "$REPEAT"
+  echo "command: $REL/examples/eval_bench --events $EVENTS --repeat $REPEAT"
+  "$REL"/examples/eval_bench --events "$EVENTS" --repeat "$REPEAT"
 } 2>&1 | tee "$LOG"
 echo "== written $LOG"

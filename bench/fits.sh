@@ -14,6 +14,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 SPECTRA="${SPECTRA:-200}"
@@ -26,7 +28,7 @@ SPECTRUM="$OUT/fit_spectrum.json"
 
 echo "== build (release)"
 cargo build --release -p oddity-stats --example fit_throughput
-BIN=./target/release/examples/fit_throughput
+BIN="$REL"/examples/fit_throughput
 
 value() { grep "^$1:" "$2" | head -1 | awk '{print $2}'; }
 

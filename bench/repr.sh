@@ -25,6 +25,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 FILE="${FILE:-/work/shared/data/darkmachines/monojet_Zp2000.0_DM_50.0_chan3.csv}"
@@ -63,7 +65,7 @@ for k in $(seq 1 "$ROUNDS"); do
   # One process per side and round for all representations: NumPy's later encoders run
   # faster in a process that has already run others (allocator state), as they did before.
   echo "== round $k/$ROUNDS: oddity (all threads)"
-  ./target/release/repr_throughput "$FILE" --repeat "$REPEAT" --runs "$RUNS" --reprs "$LIST" --reuse "${STREAM_ARGS[@]}" \
+  "$REL"/repr_throughput "$FILE" --repeat "$REPEAT" --runs "$RUNS" --reprs "$LIST" --reuse "${STREAM_ARGS[@]}" \
     --json "$P.oddity.r$k.json" 2>&1 | tee -a "$P.oddity.txt"
   echo "== round $k/$ROUNDS: numpy"
   $PYTHON bench/python/repr_numpy.py "$FILE" --repeat "$PY_REPEAT" --runs "$RUNS" --chunk "$CHUNK" \
@@ -71,7 +73,7 @@ for k in $(seq 1 "$ROUNDS"); do
 done
 if [[ "$ONE_THREAD" == 1 ]]; then
   echo "== oddity (1 thread)"
-  ./target/release/repr_throughput "$FILE" --repeat "$REPEAT" --runs "$RUNS" --threads 1 --json "$P.oddity1.json" 2>&1 \
+  "$REL"/repr_throughput "$FILE" --repeat "$REPEAT" --runs "$RUNS" --threads 1 --json "$P.oddity1.json" 2>&1 \
     | tee -a "$P.oddity.txt"
 fi
 echo "== numpy, dense variants"

@@ -7,6 +7,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 FILE="${1:-$ROOT/../shared/data/darkmachines/monojet_Zp2000.0_DM_50.0_chan3.csv}"
 PYTHON="${PYTHON:-$ROOT/.libtorch/venv/bin/python}"
 OUT="$ROOT/bench/out"
@@ -23,7 +25,7 @@ status=0
 : > "$OUT/repr_check.txt"
 for name in fixed fixed18 particles part4sm rmm; do
     # shellcheck disable=SC2086
-    target/release/oddity --quiet features ${ARGS[$name]} "$FILE" -o "$OUT/repr_check_$name.npz"
+    "$REL"/oddity --quiet features ${ARGS[$name]} "$FILE" -o "$OUT/repr_check_$name.npz"
     "$PYTHON" bench/python/repr_numpy.py "$FILE" --check "$OUT/repr_check_$name.npz" --repr "$name" \
         >> "$OUT/repr_check.txt" 2>&1 || status=1
 done

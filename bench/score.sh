@@ -11,6 +11,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 MODELS="${MODELS:-mlp,part-sm-small,part-sm}"
 THREADS="${THREADS:-2}"
 DEVICE="${DEVICE:-cpu}"
@@ -25,7 +27,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
     cargo build --release --locked -p oddity-cli -p oddity-bench --bin oddity --bin make_big
 fi
 FILE="$OUT/../score_input_${SCORE_MB}MB.csv"
-target/release/make_big --out "$FILE" --min-bytes "$((SCORE_MB * 1000000))" >/dev/null
+"$REL"/make_big --out "$FILE" --min-bytes "$((SCORE_MB * 1000000))" >/dev/null
 EVENTS=$(wc -l < "$FILE")
 SMALL=(--set 'model.embed_dims=[16,32,16]' --set 'model.pair_embed_dims=[8,8]' --set model.num_heads=2
        --set model.num_layers=2 --set model.num_cls_layers=1 --set 'model.fc_dims=[16]' --set 'model.aux_dims=[8]')
@@ -42,9 +44,9 @@ for m in "${list[@]}"; do
         part-sm) cfg=(--config examples/ddd-part-sm.toml --set 'detector.std_grid=[0.05]' --set 'detector.p_grid=[0.05]' --set detector.ensemble=1) ;;
         *) echo "unknown model $m (mlp, part-sm-small, part-sm)" >&2; exit 2 ;;
     esac
-    target/release/oddity --quiet train "${cfg[@]}" --set train.epochs=1 --set "data.device=\"$DEVICE\"" -o "$OUT/run-$m" >/dev/null
+    "$REL"/oddity --quiet train "${cfg[@]}" --set train.epochs=1 --set "data.device=\"$DEVICE\"" -o "$OUT/run-$m" >/dev/null
     start=$(date +%s.%N)
-    target/release/oddity --quiet score "$OUT/run-$m" "$FILE" --device "$DEVICE" -o "$OUT/scores-$m.parquet" >/dev/null
+    "$REL"/oddity --quiet score "$OUT/run-$m" "$FILE" --device "$DEVICE" -o "$OUT/scores-$m.parquet" >/dev/null
     end=$(date +%s.%N)
     python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]); print(f'{sys.argv[4]:<14} {s:8.2f} s  {n/s:12.0f} events/s')" \
         "$start" "$end" "$EVENTS" "$m" | tee -a "$OUT/summary.txt"

@@ -9,6 +9,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 CONFIG="${CONFIG:-examples/demo.toml}"
 THREADS="${THREADS:-2}"
 PYTHON="${PYTHON:-$ROOT/.libtorch/venv/bin/python}"
@@ -23,15 +25,15 @@ cargo build --release --locked -p oddity-cli -p oddity-bench --bin oddity --bin 
 
 echo "== Oddity ($CONFIG, $THREADS threads)"
 export OMP_NUM_THREADS="$THREADS" RAYON_NUM_THREADS="$THREADS"
-target/release/oddity --quiet train --config "$CONFIG" --set data.device=cpu -o "$OUT/run"
-target/release/oddity --quiet score "$OUT/run" "${SIGNALS[@]}" -o "$OUT/signals.parquet"
-target/release/oddity eval --background "$OUT/run/scores/background_test.parquet" \
+"$REL"/oddity --quiet train --config "$CONFIG" --set data.device=cpu -o "$OUT/run"
+"$REL"/oddity --quiet score "$OUT/run" "${SIGNALS[@]}" -o "$OUT/signals.parquet"
+"$REL"/oddity eval --background "$OUT/run/scores/background_test.parquet" \
     --signal "$OUT/signals.parquet" -o "$OUT/eval" | tee "$OUT/oddity.txt"
 python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(f\"Oddity training: {m['seconds']:.1f} s\")" \
     "$OUT/run/manifest.json" | tee -a "$OUT/oddity.txt"
 
 echo "== PyTorch reference (same split and inputs)"
-target/release/svdd_reference_data --run "$OUT/run" --signal "${SIGNALS[@]}" --out "$OUT/inputs.npz" >/dev/null
+"$REL"/svdd_reference_data --run "$OUT/run" --signal "${SIGNALS[@]}" --out "$OUT/inputs.npz" >/dev/null
 "$PYTHON" bench/python/deep_svdd_torch.py "$OUT/inputs.npz" "$OUT/run/config.resolved.toml" \
     --threads "$THREADS" --json "$OUT/torch.json" | tee "$OUT/torch.txt"
 echo "raw outputs: $OUT"

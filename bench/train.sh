@@ -18,6 +18,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# Release binaries: where cargo puts them (it honours CARGO_TARGET_DIR, so the script does too).
+REL="${CARGO_TARGET_DIR:-target}/release"
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 MODELS="${MODELS:-mlp,part-small,part-full}"
@@ -53,7 +55,7 @@ IFS=',' read -r -a LIST <<< "$MODELS"
 for m in "${LIST[@]}"; do
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $m, round $r/$ROUNDS: oddity"
-    ./target/release/train_throughput --models "$m" "${COMMON[@]}" --json "$BASE.oddity.$m.r$r.json" | tee -a "$BASE.oddity.txt"
+    "$REL"/train_throughput --models "$m" "${COMMON[@]}" --json "$BASE.oddity.$m.r$r.json" | tee -a "$BASE.oddity.txt"
     echo "== $m, round $r/$ROUNDS: pytorch"
     "$PYTHON" bench/python/train_torch.py --models "$m" "${COMMON[@]}" --json "$BASE.torch.$m.r$r.json" | tee -a "$BASE.torch.txt"
   done
