@@ -7,6 +7,7 @@
 #   MODELS=mlp,part-small bench/train.sh
 #   THREADS=2 SECS=4 REPEATS=1 WARMUP=3 ROUNDS=5 bench/train.sh
 #   PYTHON=/path/to/python bench/train.sh   # default: .libtorch/venv/bin/python (the libtorch of tch)
+#   DEVICE=cuda bench/train.sh              # on a GPU machine with this checkout built (else bench/gpu.sh)
 #
 # Targets: MLP >= 1.5x PyTorch, ParT (small and full) >= 1.0x.
 #
@@ -28,10 +29,11 @@ SECS="${SECS:-4}"
 REPEATS="${REPEATS:-1}"
 ROUNDS="${ROUNDS:-5}"
 WARMUP="${WARMUP:-3}"
+DEVICE="${DEVICE:-cpu}"
 PYTHON="${PYTHON:-$ROOT/.libtorch/venv/bin/python}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 BASE="$OUT/train_$STAMP"
-COMMON=(--threads "$THREADS" --secs "$SECS" --repeats "$REPEATS" --warmup "$WARMUP")
+COMMON=(--threads "$THREADS" --secs "$SECS" --repeats "$REPEATS" --warmup "$WARMUP" --device "$DEVICE")
 
 echo "== build (release)"
 cargo build --release -p oddity-bench --bin train_throughput

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Training throughput of the PyTorch reference models (eager mode, CPU): the counterpart of
-`crates/oddity-bench/src/bin/train_throughput.rs`, same shapes, same loss, same optimizer.
+"""Training throughput of the PyTorch reference models (eager mode, CPU or CUDA): the
+counterpart of `crates/oddity-bench/src/bin/train_throughput.rs`, same shapes, same loss,
+same optimizer.
 
     .libtorch/venv/bin/python bench/python/train_torch.py [--models mlp,part-small,part-full]
         [--threads 2] [--warmup 3] [--repeats 3] [--secs 4] [--steps N] [--batch MODEL=B]
-        [--adam default|foreach|fused] [--keep-grads] [--json OUT]
+        [--device cpu|cuda|cuda:N] [--adam default|foreach|fused] [--keep-grads] [--json OUT]
+
+On CUDA, as on the Rust side: inputs drawn on the CPU and moved once, a timed run ends by
+reading the last loss (a synchronisation), no per-phase times.
 
 One step = zero_grad + forward + loss + backward + Adam step. Per model: inputs are generated
 once (a pool of --pool batches, cycled; seed 7, the draws of the Rust side, so the inputs are
@@ -69,21 +73,24 @@ def make_batches(name, b, pool):
 
 
 def bench(name, b, args):
+    device = torch.device(args.device)
     torch.manual_seed(2026)
     model, lr = make_model(name)
+    model.to(device)
     model.train()
     params = sum(p.numel() for p in model.parameters())
     kw = {"foreach": dict(foreach=True), "fused": dict(fused=True)}.get(args.adam, {})
     opt = torch.optim.Adam(model.parameters(), lr=lr, **kw)
     torch.manual_seed(7)  # the inputs equal those of train_throughput.rs (same generator, same draws)
     batches = make_batches(name, b, args.pool)
-    centre = torch.randn(8)
+    centre = torch.randn(8).to(device)
     checksum = sum(float(bt[0].double().sum()) for bt in batches)
     if name == "mlp":
         tokens = (None, None)
     else:
         counts = torch.cat([bt[1].sum(1) for bt in batches])
         tokens = (float(counts.mean()), int(counts.max()))
+    batches = [tuple(t.to(device) for t in bt) for bt in batches]
 
     def forward_loss(batch):
         if name == "mlp":
@@ -114,7 +121,7 @@ def bench(name, b, args):
     last = float("inf")  # fastest warm-up step
     for k in range(args.warmup):
         t = clock()
-        step(k)
+        float(step(k).detach())  # waits for the device
         last = min(last, clock() - t)
     steps = args.steps or max(args.min_steps, min(args.max_steps, int(args.secs / max(last, 1e-9)) if args.warmup else args.min_steps))
     runs = []
@@ -123,12 +130,15 @@ def bench(name, b, args):
         t = clock()
         for k in range(steps):
             loss = step(k)
-        runs.append((clock() - t, list(phases), float(loss.detach())))
+        final = float(loss.detach())  # waits for the device
+        runs.append((clock() - t, list(phases), final))
     times = [r[0] for r in runs]
     med = statistics.median(times)
     med_run = min(runs, key=lambda r: abs(r[0] - med))
+    on_cpu = device.type == "cpu"
     res = {
         "model": name,
+        "device": str(device),
         "batch": b,
         "params": params,
         "steps": steps,
@@ -138,16 +148,19 @@ def bench(name, b, args):
         "median_s": med,
         "events_per_s": b * steps / med,
         "ms_per_step": 1e3 * med / steps,
-        "phases_ms_per_step": dict(zip(["zero_grad", "forward", "backward", "step"], (1e3 * x / steps for x in med_run[1]))),
+        # Asynchronous launches on CUDA: phase times only on the CPU.
+        "phases_ms_per_step": dict(zip(["zero_grad", "forward", "backward", "step"], (1e3 * x / steps for x in med_run[1])))
+        if on_cpu else None,
         "final_loss": med_run[2],
         "mean_tokens": tokens[0],
         "max_tokens": tokens[1],
         "input_checksum": checksum,
     }
     ph = res["phases_ms_per_step"]
+    profile = (f"; zero_grad {ph['zero_grad']:.3f} forward {ph['forward']:.3f} backward {ph['backward']:.3f} "
+               f"step {ph['step']:.3f} ms") if ph else ""
     print(f"  {name:10} batch {b:5}  {res['events_per_s']:12.0f} events/s  {res['ms_per_step']:9.3f} ms/step  "
-          f"({steps} steps x {args.repeats}, params {params}; zero_grad {ph['zero_grad']:.3f} forward {ph['forward']:.3f} "
-          f"backward {ph['backward']:.3f} step {ph['step']:.3f} ms)", flush=True)
+          f"({steps} steps x {args.repeats}, params {params}{profile})", flush=True)
     return res
 
 
@@ -167,6 +180,7 @@ def main():
                     help="torch.optim.Adam implementation (default: single-tensor on CPU; for profiling)")
     ap.add_argument("--keep-grads", action="store_true",
                     help="zero_grad(set_to_none=False), as Oddity's Adam::zero_grad does (for profiling)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -178,13 +192,13 @@ def main():
     for kv in args.batch:
         k, v = kv.split("=")
         batch[k] = int(v)
-    print(f"torch {torch.__version__} (eager, CPU), {torch.get_num_threads()} threads, "
+    print(f"torch {torch.__version__} (eager, {args.device}), {torch.get_num_threads()} threads, "
           f"{torch.get_num_interop_threads()} interop threads, Adam {args.adam}"
           f"{' (single-tensor on CPU)' if args.adam == 'default' else ''}", flush=True)
     results = [bench(m, batch[m], args) for m in args.models.split(",") if m]
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"tool": "pytorch", "torch_version": torch.__version__, "python": platform.python_version(), "adam": args.adam, "keep_grads": args.keep_grads,
+            json.dump({"tool": "pytorch", "device": args.device, "torch_version": torch.__version__, "python": platform.python_version(), "adam": args.adam, "keep_grads": args.keep_grads,
                        "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
                        "results": results}, f, indent=2)
 

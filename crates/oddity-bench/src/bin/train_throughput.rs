@@ -1,12 +1,18 @@
-//! Training throughput of Oddity's neural engine (oddity-nn on libtorch), CPU: events/s for
-//! one optimisation step (zero_grad + forward + loss + backward + Adam step). The PyTorch
-//! counterpart with the same shapes is `bench/python/train_torch.py`; `bench/train.sh` runs
-//! both.
+//! Training throughput of Oddity's neural engine (oddity-nn on libtorch), CPU or CUDA:
+//! events/s for one optimisation step (zero_grad + forward + loss + backward + Adam step). The
+//! PyTorch counterpart with the same shapes is `bench/python/train_torch.py`; `bench/train.sh`
+//! runs both.
 //!
 //! ```text
 //! train_throughput [--models mlp,part-small,part-full] [--threads 2] [--warmup 3]
-//!                  [--repeats 3] [--secs 4] [--steps N] [--batch MODEL=B] [--json OUT]
+//!                  [--repeats 3] [--secs 4] [--steps N] [--batch MODEL=B]
+//!                  [--device cpu|cuda|cuda:N] [--json OUT]
 //! ```
+//!
+//! On CUDA the inputs are drawn on the CPU (the same draws as on the CPU) and moved to the
+//! device once; a timed run ends with a synchronisation (reading the last loss), and the
+//! per-phase times are not taken (they would need a synchronisation per phase, which removes
+//! the overlap of CPU and GPU that eager training relies on).
 //!
 //! | model | network | batch | loss | Adam lr |
 //! |---|---|---|---|---|
@@ -42,7 +48,7 @@ const DATA_SEED: i64 = 7;
 const PHASES: [&str; 4] = ["zero_grad", "forward", "backward", "step"];
 
 #[derive(Debug, Parser)]
-#[command(about = "Training throughput (forward + backward + Adam step) of oddity-nn models on CPU")]
+#[command(about = "Training throughput (forward + backward + Adam step) of oddity-nn models on CPU or CUDA")]
 struct Args {
     /// Comma-separated subset of mlp, part-small, part-full.
     #[arg(long, value_delimiter = ',', default_values_t = ALL.map(String::from))]
@@ -72,6 +78,9 @@ struct Args {
     /// Distinct input batches, cycled.
     #[arg(long, default_value_t = 8)]
     pool: usize,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -87,6 +96,22 @@ enum Net {
 enum Batch {
     Mlp { x: Tensor },
     Part { x: Tensor, mask: Tensor, pairs: Tensor, aux: Tensor, labels: Tensor },
+}
+
+impl Batch {
+    /// The batch on `device`.
+    fn to(&self, device: Device) -> Self {
+        match self {
+            Batch::Mlp { x } => Batch::Mlp { x: x.to(device) },
+            Batch::Part { x, mask, pairs, aux, labels } => Batch::Part {
+                x: x.to(device),
+                mask: mask.to(device),
+                pairs: pairs.to(device),
+                aux: aux.to(device),
+                labels: labels.to(device),
+            },
+        }
+    }
 }
 
 fn default_batch(name: &str) -> i64 {
@@ -161,16 +186,18 @@ fn median(t: &[f64]) -> f64 {
     if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) }
 }
 
-fn bench(name: &str, b: i64, args: &Args) -> anyhow::Result<serde_json::Value> {
+fn bench(name: &str, b: i64, device: Device, args: &Args) -> anyhow::Result<serde_json::Value> {
     tch::manual_seed(2026);
-    let vs = VarStore::new(Device::Cpu);
+    // Built on the CPU and moved, so that the initial weights are the CPU ones.
+    let mut vs = VarStore::new(Device::Cpu);
     let (net, lr) = make_net(name, &vs)?;
+    vs.set_device(device);
     let params: i64 = vs.trainable_variables().iter().map(|t| t.numel() as i64).sum();
     let mut opt = Adam::new(&vs, AdamConfig { lr, ..AdamConfig::default() });
     // Reseeded so that the inputs equal those of train_torch.py (same generator, same draws).
     tch::manual_seed(DATA_SEED);
     let batches: Vec<Batch> = (0..args.pool.max(1)).map(|_| make_batch(&net, b)).collect();
-    let centre = Tensor::randn([8], (Kind::Float, Device::Cpu));
+    let centre = Tensor::randn([8], (Kind::Float, Device::Cpu)).to(device);
     let checksum: f64 = batches
         .iter()
         .map(|x| match x {
@@ -193,6 +220,7 @@ fn bench(name: &str, b: i64, args: &Args) -> anyhow::Result<serde_json::Value> {
         }
     };
 
+    let batches: Vec<Batch> = batches.iter().map(|x| x.to(device)).collect();
     let mut phases = [0.0f64; 4];
     let mut step = |k: usize, phases: &mut [f64; 4]| -> Tensor {
         let t0 = Instant::now();
@@ -213,7 +241,8 @@ fn bench(name: &str, b: i64, args: &Args) -> anyhow::Result<serde_json::Value> {
     let mut last = f64::INFINITY; // the fastest warm-up step
     for k in 0..args.warmup {
         let t = Instant::now();
-        let _ = step(k, &mut phases);
+        // Reading the loss waits for the device.
+        let _ = step(k, &mut phases).double_value(&[]);
         last = last.min(t.elapsed().as_secs_f64());
     }
     let steps = args.steps.unwrap_or_else(|| {
@@ -224,11 +253,13 @@ fn bench(name: &str, b: i64, args: &Args) -> anyhow::Result<serde_json::Value> {
     for _ in 0..args.repeats {
         phases = [0.0; 4];
         let t = Instant::now();
-        let mut loss = Tensor::zeros([], (Kind::Float, Device::Cpu));
+        let mut loss = Tensor::zeros([], (Kind::Float, device));
         for k in 0..steps {
             loss = step(k, &mut phases);
         }
-        runs.push((t.elapsed().as_secs_f64(), phases, loss.double_value(&[])));
+        // Reading the loss waits for the device.
+        let last_loss = loss.double_value(&[]);
+        runs.push((t.elapsed().as_secs_f64(), phases, last_loss));
     }
     let times: Vec<f64> = runs.iter().map(|r| r.0).collect();
     let med = median(&times);
@@ -236,20 +267,23 @@ fn bench(name: &str, b: i64, args: &Args) -> anyhow::Result<serde_json::Value> {
     let per_step = |s: f64| 1e3 * s / steps as f64;
     let events_per_s = (b as f64) * steps as f64 / med;
     let ph: Vec<f64> = med_run.1.iter().map(|&s| per_step(s)).collect();
+    let on_cpu = device == Device::Cpu;
+    let profile = if on_cpu {
+        format!("; zero_grad {:.3} forward {:.3} backward {:.3} step {:.3} ms", ph[0], ph[1], ph[2], ph[3])
+    } else {
+        String::new()
+    };
     println!(
-        "  {name:10} batch {b:5}  {events_per_s:12.0} events/s  {:9.3} ms/step  ({steps} steps x {}, params {params}; \
-         zero_grad {:.3} forward {:.3} backward {:.3} step {:.3} ms)",
+        "  {name:10} batch {b:5}  {events_per_s:12.0} events/s  {:9.3} ms/step  ({steps} steps x {}, params {params}{profile})",
         per_step(med),
         args.repeats,
-        ph[0],
-        ph[1],
-        ph[2],
-        ph[3]
     );
-    let phases_json: serde_json::Map<String, serde_json::Value> =
-        PHASES.iter().zip(&ph).map(|(k, v)| ((*k).to_string(), serde_json::json!(v))).collect();
+    // Phase times are asynchronous launches on CUDA, not worth reporting.
+    let phases_json: Option<serde_json::Map<String, serde_json::Value>> =
+        on_cpu.then(|| PHASES.iter().zip(&ph).map(|(k, v)| ((*k).to_string(), serde_json::json!(v))).collect());
     Ok(serde_json::json!({
         "model": name,
+        "device": oddity_nn::device::describe(device),
         "batch": b,
         "params": params,
         "steps": steps,
@@ -272,6 +306,7 @@ fn main() -> anyhow::Result<()> {
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
+    let device = oddity_nn::parse_device(&args.device)?;
     tch::set_num_threads(args.threads);
     tch::set_num_interop_threads(1);
     let mut batch: Vec<(String, i64)> = ALL.iter().map(|m| ((*m).to_string(), default_batch(m))).collect();
@@ -282,18 +317,20 @@ fn main() -> anyhow::Result<()> {
         batch.push((k.to_string(), v));
     }
     println!(
-        "oddity (oddity-nn on libtorch via tch, CPU), {} threads, {} interop threads, oddity-nn Adam",
+        "oddity (oddity-nn on libtorch via tch, {}), {} threads, {} interop threads, oddity-nn Adam",
+        oddity_nn::device::describe(device),
         tch::get_num_threads(),
         tch::get_num_interop_threads()
     );
     let mut results = Vec::new();
     for name in &args.models {
         let b = batch.iter().find(|(m, _)| m == name).map_or_else(|| default_batch(name), |(_, b)| *b);
-        results.push(bench(name, b, &args)?);
+        results.push(bench(name, b, device, &args)?);
     }
     if let Some(path) = &args.json {
         let json = serde_json::json!({
             "tool": "oddity",
+            "device": oddity_nn::device::describe(device),
             "threads": tch::get_num_threads(),
             "interop_threads": tch::get_num_interop_threads(),
             "results": results,
