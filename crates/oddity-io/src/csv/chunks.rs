@@ -4,8 +4,8 @@
 //! into chunks of whole lines, exactly as a reader reading on the calling thread would, and
 //! hands them over through a channel of capacity one. Reading and decompressing chunk k+1
 //! thus overlaps parsing chunk k. Memory stays bounded: the thread fills at most one buffer
-//! while one waits in the channel and the consumer holds one; buffers are handed back for
-//! reuse, so they are zero-filled only when first allocated or grown.
+//! while one waits in the channel and the consumer holds the ones it parses; buffers are
+//! handed back for reuse, so they are zero-filled only when first allocated or grown.
 
 use std::io::Read;
 use std::sync::Arc;

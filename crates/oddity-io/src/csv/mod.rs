@@ -1,9 +1,10 @@
 //! The DarkMachines CSV format (physics-spec §2): streaming, parallel reader and writer.
 //!
-//! [`CsvReader`] reads the file in chunks of whole lines (bounded memory: one chunk plus the
-//! parsed events not yet handed out), splits each chunk into pieces at line ends and parses
-//! the pieces in parallel with rayon. Results are stitched back in file order, so the output,
-//! the line numbers and the first error reported do not depend on the number of threads.
+//! [`CsvReader`] reads the file in chunks of whole lines (8 MiB by default), splits each
+//! chunk into pieces at line ends and parses the pieces as rayon tasks, two chunks at a time
+//! (bounded memory: at most four chunk buffers, two of them being parsed, plus the parsed
+//! events not yet handed out). Results are stitched back in file order, so the output, the
+//! line numbers and the first error reported do not depend on the number of threads.
 //! gzip input is recognised by its magic bytes (whatever the name) and decompressed on the
 //! fly.
 //!
