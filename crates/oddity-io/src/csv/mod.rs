@@ -142,6 +142,9 @@ struct Piece {
     bytes: u64,
 }
 
+/// Chunks smaller than this are parsed on the calling thread, in one piece.
+const INLINE_BELOW: usize = 64 << 10;
+
 /// Chunks parsed at once: while the oldest one's pieces are collected, the next one's are
 /// parsed, so that no pool thread idles at the end of a chunk (a chunk at a time, threads
 /// waited for the slowest piece of every chunk: 10 % of two cores, 2026-12-07).
@@ -364,15 +367,22 @@ impl CsvReader {
         }
     }
 
-    /// Starts parsing `chunk` on the rayon pool, piece by piece.
+    /// Starts parsing `chunk` on the rayon pool, piece by piece (a small chunk is parsed
+    /// right away).
     fn submit(&self, chunk: chunks::Chunk) -> Parsing {
         let chunks::Chunk { buf, len, input_bytes } = chunk;
+        let (tx, results) = channel();
+        let (unit, skip) = (self.options.unit, self.options.skip_bad_lines);
+        if len < INLINE_BELOW {
+            // Parsed right here: handing a small chunk to another thread costs more than
+            // parsing it (small files, small `chunk_bytes`).
+            let _ = tx.send((0, parse_piece(&buf[..len], unit, skip)));
+            return Parsing { results, pieces: 1, buf: Arc::new(buf), input_bytes };
+        }
         let ranges = split_pieces(&buf[..len], rayon::current_num_threads() * 2);
         let buf = Arc::new(buf);
-        let (tx, results) = channel();
         for (i, range) in ranges.iter().cloned().enumerate() {
             let (buf, tx) = (Arc::clone(&buf), tx.clone());
-            let (unit, skip) = (self.options.unit, self.options.skip_bad_lines);
             rayon::spawn(move || {
                 let piece = parse_piece(&buf[range], unit, skip);
                 // Dropped before sending, so that once every piece is received the buffer
