@@ -9,7 +9,7 @@
 //!                  [--device cpu|cuda|cuda:N] [--json OUT]
 //! ```
 //!
-//! On CUDA the inputs are drawn on the CPU (the same draws as on the CPU) and moved to the
+//! On CUDA the inputs are drawn on the CPU (the same draws as in a CPU run) and moved to the
 //! device once; a timed run ends with a synchronisation (reading the last loss), and the
 //! per-phase times are not taken (they would need a synchronisation per phase, which removes
 //! the overlap of CPU and GPU that eager training relies on).

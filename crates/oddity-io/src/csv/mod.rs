@@ -146,8 +146,9 @@ struct Piece {
 const INLINE_BELOW: usize = 64 << 10;
 
 /// Chunks parsed at once: while the oldest one's pieces are collected, the next one's are
-/// parsed, so that no pool thread idles at the end of a chunk (a chunk at a time, threads
-/// waited for the slowest piece of every chunk: 10 % of two cores, 2026-12-07).
+/// parsed, so that no pool thread idles at the end of a chunk (parsed a chunk at a time,
+/// both threads waited for the slowest piece of every chunk: about a fifth of the wall time
+/// on two cores, 2026-12-07).
 const PIPELINE_DEPTH: usize = 2;
 
 /// A step of the pipeline: a chunk being parsed, or how the input stopped.
