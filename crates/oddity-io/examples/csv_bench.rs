@@ -50,11 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let open = || -> Result<CsvReader, Box<dyn std::error::Error>> {
         Ok(match &mem {
-            Some(data) => CsvReader::from_reader(
-                file.as_ref(),
-                std::io::Cursor::new(ArcBytes(data.clone())),
-                options.clone(),
-            )?,
+            Some(data) => {
+                CsvReader::from_reader(file.as_ref(), std::io::Cursor::new(ArcBytes(data.clone())), options.clone())?
+            }
             None => CsvReader::open(file.as_ref(), options.clone())?,
         })
     };

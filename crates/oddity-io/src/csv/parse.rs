@@ -908,7 +908,12 @@ mod tests {
         for i in 0..100_000 {
             let sign = ["", "-", "+"][i % 3];
             let exp = exponent();
-            let text = format!("{sign}{}e{}{};j", String::from_utf8_lossy(&mantissa()), ["+", "-"][i % 2], String::from_utf8_lossy(&exp));
+            let text = format!(
+                "{sign}{}e{}{};j",
+                String::from_utf8_lossy(&mantissa()),
+                ["+", "-"][i % 2],
+                String::from_utf8_lossy(&exp)
+            );
             check_short(text.as_bytes(), 0, text.len() - 2);
         }
     }
@@ -920,8 +925,12 @@ mod tests {
         for _ in 0..20_000 {
             let s = next();
             for len in [s.len(), s.len() / 2, s.len().saturating_sub(1)] {
-                let want: Vec<u32> =
-                    s[..len].iter().enumerate().filter(|(_, c)| matches!(c, b';' | b',')).map(|(i, _)| i as u32).collect();
+                let want: Vec<u32> = s[..len]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| matches!(c, b';' | b','))
+                    .map(|(i, _)| i as u32)
+                    .collect();
                 match index_separators(&s, len, &mut sep) {
                     Some(n) => assert_eq!(&sep[..n], &want[..], "{:?}", String::from_utf8_lossy(&s[..len])),
                     None => assert!(want.len() > MAX_SEPARATORS),
@@ -1186,7 +1195,9 @@ mod tests {
         let mut t = EventTable::new();
         parse_line(b"1;p;1;2;0;j,1,1,0,0", 19, 1, EnergyUnit::MeV, &mut t, &mut LineState::default()).unwrap();
         let before = t.clone();
-        assert!(parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 23, 2, EnergyUnit::MeV, &mut t, &mut LineState::default()).is_err());
+        assert!(
+            parse_line(b"2;q;1;2;0;j,1,1,0,0;j,1", 23, 2, EnergyUnit::MeV, &mut t, &mut LineState::default()).is_err()
+        );
         assert_eq!(t.len(), before.len());
         assert_eq!(t.offsets, before.offsets);
         assert_eq!(t.kind, before.kind);
