@@ -100,6 +100,9 @@ lines.append("phases, ms/step (zero_grad / forward+loss / backward / optimizer s
 for row in rows:
     for side in ("oddity", "pytorch"):
         ph = row[side]["phases_ms_per_step"]
+        if ph is None:  # not measured on CUDA
+            lines.append(f"  {row['model']:11} {side:8} (not measured on this device)")
+            continue
         lines.append(f"  {row['model']:11} {side:8} " + " / ".join(f"{ph[k]:9.3f}" for k in ("zero_grad", "forward", "backward", "step")))
 text = "\n".join(lines)
 print(text)
