@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p oddity-io --example csv_bench -- FILE [--repeat R] [--checksum] [--threads N] [--mem]
+//!     [--chunk-mib M]
 //! ```
 //!
 //! Reads FILE with [`CsvReader`] in batches of 65 536 events, as `parse_throughput` does, and
@@ -9,6 +10,7 @@
 //! `--checksum` also hashes every column bit for bit (untimed run first), to check that a
 //! parser change keeps the results identical on a large file. `--mem` reads FILE into memory
 //! once and parses it from there (steadier timings on a busy machine, with `--threads 1`).
+//! `--chunk-mib` sets the reader's chunk size (0: one line per chunk, the smallest).
 
 use oddity_io::{CsvReader, EventSource, EventTable, ReadOptions};
 use std::hash::{DefaultHasher, Hash, Hasher};
