@@ -69,7 +69,8 @@ fn real_file_facts() {
 #[test]
 fn chunking_and_threads_do_not_change_the_result() {
     let whole = read(&real(), ReadOptions::default());
-    for chunk in [1, 7, 1000, 65_536, 300_000] {
+    // Chunks under 64 KiB are parsed on the calling thread, larger ones as pool tasks.
+    for chunk in [1, 7, 1000, 65_536, 70_000, 131_072, 300_000] {
         let options = ReadOptions { chunk_bytes: chunk, ..ReadOptions::default() };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().expect("pool");
         let t = pool.install(|| read(&real(), options));
@@ -84,6 +85,21 @@ fn chunking_and_threads_do_not_change_the_result() {
     }
     assert_eq!(all, whole);
     assert_eq!(r.report().events, 6399);
+}
+
+#[test]
+fn readers_inside_parallel_jobs_finish_and_agree() {
+    // Every pool thread runs a reader that waits for parsing tasks queued on the same pool:
+    // the waiting threads must run those tasks themselves rather than all block.
+    use rayon::prelude::*;
+    let whole = read(&real(), ReadOptions::default());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+    let options = ReadOptions { chunk_bytes: 100_000, ..ReadOptions::default() };
+    let tables: Vec<EventTable> =
+        pool.install(|| (0..6).into_par_iter().map(|_| read(&real(), options.clone())).collect());
+    for t in &tables {
+        assert_eq!(t, &whole);
+    }
 }
 
 #[test]
