@@ -175,14 +175,8 @@ const HIGH: u64 = 0x80 * ONES;
 #[inline]
 fn scan_mantissa_swar(s: &[u8], i: usize) -> Option<(u64, usize, usize)> {
     let v = u64::from_le_bytes(s.get(i..i + 8)?.try_into().ok()?);
-    // Bytes that are not ASCII digits: the high bit of each such byte. A byte's low seven
-    // bits plus 0x76 reach 0x80 exactly when they are 10 or more (no carry leaves the byte);
-    // bytes with the high bit set are not digits either.
-    let x = v ^ (u64::from(b'0') * ONES);
-    let non_digit = (((x & !HIGH) + 0x76 * ONES) | x) & HIGH;
-    // Bytes equal to '.': zero bytes of v ^ "........", by the same carry-free test.
-    let d = v ^ (u64::from(b'.') * ONES);
-    let point = !(((d & !HIGH) + 0x7F * ONES) | d) & HIGH;
+    let non_digit = non_digit_bytes(v);
+    let point = point_bytes(v);
     let first = non_digit & non_digit.wrapping_neg(); // lowest set bit: the first non-digit
     let point_bit = first & point; // the point, if the first non-digit is one
     let int_digits = (first.trailing_zeros() / 8) as usize; // 8 when all are digits
@@ -199,17 +193,54 @@ fn scan_mantissa_swar(s: &[u8], i: usize) -> Option<(u64, usize, usize)> {
             return None;
         }
     }
-    // Squeeze out the point: the bytes below it stay, those above move down one byte.
-    let below = (point_bit >> 7).wrapping_sub(1); // all ones without a point
+    let w = mantissa_digits(v, point_bit, end - usize::from(has_point));
+    Some((w, frac, i + end))
+}
+
+/// The high bit of every byte of `v` that is not an ASCII digit. A byte's low seven bits
+/// plus 0x76 reach 0x80 exactly when they are 10 or more (no carry leaves the byte); bytes
+/// with the high bit set are not digits either.
+#[inline(always)]
+fn non_digit_bytes(v: u64) -> u64 {
+    let x = v ^ (u64::from(b'0') * ONES);
+    (((x & !HIGH) + 0x76 * ONES) | x) & HIGH
+}
+
+/// The high bit of every byte of `v` that is a `.`.
+#[inline(always)]
+fn point_bytes(v: u64) -> u64 {
+    zero_bytes(v ^ (u64::from(b'.') * ONES))
+}
+
+/// The high bit of every zero byte of `x`, exactly (no false positives from borrows).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & !HIGH) + !HIGH) | x) & HIGH
+}
+
+/// The `n` digits (1 to 8) at the start of `v`, with the point at `point` (its byte's high
+/// bit, or 0 without one) among them, as an integer. The point is squeezed out (the bytes
+/// below it stay, those above move down one byte), the digits are left-aligned (the first
+/// byte is the most significant digit; the bytes shifted in are zero, i.e. leading zeros)
+/// and converted eight at once with three multiplications.
+#[inline(always)]
+fn mantissa_digits(v: u64, point: u64, n: usize) -> u64 {
+    let below = (point >> 7).wrapping_sub(1); // all ones without a point
     let squeezed = (v & below) | ((v >> 8) & !below);
-    let n = end - usize::from(has_point); // 1..=8 digits
-    // Left-align the n digits (the first byte is the most significant digit; the bytes
-    // shifted in are zero, i.e. leading zeros) and convert them eight at once.
     let digits = squeezed << (8 * (8 - n));
     let pairs = (digits & (0x0F * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
     let quads = (pairs & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
-    let w = (quads & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32;
-    Some((w, frac, i + end))
+    (quads & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32
+}
+
+/// x·10^e in one IEEE operation on two exact operands (correctly rounded for x ≤ 2⁵³);
+/// `None` where 10^|e| is not exact in f64 (|e| > 22).
+#[inline(always)]
+fn scale_pow10(x: f64, e: i64) -> Option<f64> {
+    match usize::try_from(e) {
+        Ok(k) => Some(x * *EXACT_POW10.get(k)?),
+        Err(_) => Some(x / *EXACT_POW10.get(usize::try_from(e.unsigned_abs()).ok()?)?),
+    }
 }
 
 /// The rest of a fast-path number whose mantissa (digits w, `frac` of them after the point)
@@ -246,12 +277,7 @@ fn finish_float(s: &[u8], neg: bool, w: u64, frac: usize, mut i: usize) -> Optio
             exp = -exp;
         }
     }
-    let e = exp - frac as i64;
-    let x = w as f64;
-    let v = match usize::try_from(e) {
-        Ok(k) => x * *EXACT_POW10.get(k)?,
-        Err(_) => x / *EXACT_POW10.get(usize::try_from(-e).ok()?)?,
-    };
+    let v = scale_pow10(w as f64, exp - frac as i64)?;
     Some((if neg { -v } else { v }, i))
 }
 
@@ -498,12 +524,6 @@ fn index_separators(text: &[u8], len: usize, sep: &mut Separators) -> Option<usi
     Some(n)
 }
 
-/// The high bit of every zero byte of `x`, exactly (no false positives from borrows).
-#[inline]
-fn zero_bytes(x: u64) -> u64 {
-    !(((x & !HIGH) + !HIGH) | x) & HIGH
-}
-
 /// The number `text[a..b]` (a field whose extent is known), as [`float_fast`] reads it:
 /// [`short_float`] where that applies, [`float_fast`] on the field otherwise.
 #[inline(always)]
@@ -514,15 +534,12 @@ fn field_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
     }
 }
 
-/// Powers of ten by which a mantissa of at most eight digits is divided.
-const DIV_POW10: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
-
 /// The number `text[a..b]` of the forms `%g` writes, `[+-]m` or `[+-]me±dd` with a mantissa
 /// m = `digits[.digits]` of at most eight bytes, read from one eight-byte load and, without
 /// an exponent, without a branch on its form: the value [`float_fast`] gives, or `None` for
 /// anything else (left to [`float_fast`]). Without an exponent the value is w/10^f for the
 /// mantissa's digits w and f of them after the point (one correctly rounded division; w/1
-/// is w); with one it is w·10^(e−f), one exact operation as in [`finish_float`].
+/// is w); with one it is w·10^(e−f), one exact operation ([`scale_pow10`]).
 #[inline(always)]
 fn short_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
     let first = *text.get(a)?;
@@ -531,7 +548,7 @@ fn short_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
     let n = b.checked_sub(start)?;
     let v = if n <= 8 {
         let (w, frac) = short_mantissa(text, start, n)?;
-        w as f64 / DIV_POW10[frac]
+        w as f64 / EXACT_POW10[frac]
     } else {
         // The exponent `%g` writes: the last four bytes, e, a sign and two digits.
         let [e, sign, d1, d0] = *text.get(b - 4..b)?.first_chunk::<4>()?;
@@ -540,12 +557,7 @@ fn short_float(text: &[u8], a: usize, b: usize) -> Option<f64> {
         }
         let exp = i64::from((d1 - b'0') * 10 + (d0 - b'0'));
         let (w, frac) = short_mantissa(text, start, n - 4)?;
-        let k = if sign == b'-' { -exp } else { exp } - frac as i64;
-        let x = w as f64;
-        match usize::try_from(k) {
-            Ok(k) => x * *EXACT_POW10.get(k)?,
-            Err(_) => x / *EXACT_POW10.get(k.unsigned_abs() as usize)?,
-        }
+        scale_pow10(w as f64, if sign == b'-' { -exp } else { exp } - frac as i64)?
     };
     Some(if neg { -v } else { v })
 }
@@ -560,24 +572,14 @@ fn short_mantissa(text: &[u8], start: usize, n: usize) -> Option<(u64, usize)> {
     }
     let v = u64::from_le_bytes(*text.get(start..start + 8)?.first_chunk::<8>()?);
     let keep = u64::MAX >> (64 - 8 * n); // the mantissa's n bytes
-    // Non-digits (see `scan_mantissa_swar`) and points among them.
-    let x = v ^ (u64::from(b'0') * ONES);
-    let non_digit = (((x & !HIGH) + 0x76 * ONES) | x) & HIGH & keep;
-    let point = zero_bytes(v ^ (u64::from(b'.') * ONES)) & keep;
+    let non_digit = non_digit_bytes(v) & keep;
+    let point = point_bytes(v) & keep;
     let ends = 0x80 | (0x80 << (8 * (n - 1))); // the first and the last byte
     if non_digit != point || point & point.wrapping_sub(1) != 0 || point & ends != 0 {
         return None;
     }
-    // Squeeze out the point, left-align the m digits, convert them eight at once.
-    let below = (point >> 7).wrapping_sub(1); // all ones without a point
-    let squeezed = (v & below) | ((v >> 8) & !below);
-    let m = n - usize::from(point != 0);
     let frac = if point != 0 { n - 1 - (point.trailing_zeros() / 8) as usize } else { 0 };
-    let digits = squeezed << (8 * (8 - m));
-    let pairs = (digits & (0x0F * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
-    let quads = (pairs & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 << 16 | 1) >> 16;
-    let w = (quads & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 << 32 | 1) >> 32;
-    Some((w, frac))
+    Some((mantissa_digits(v, point, n - usize::from(point != 0)), frac))
 }
 
 /// An unsigned decimal of 1-18 digits (19 may not fit an i64; the general parser decides).
