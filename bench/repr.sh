@@ -39,7 +39,11 @@ CHUNK="${CHUNK:-4096}"
 STREAM_ARGS=()
 if [[ -n "${STREAM:-}" ]]; then STREAM_ARGS=(--stream "$STREAM"); fi
 if [[ -z "${PYTHON:-}" ]]; then
-  if [[ -x "$ROOT/tools/generate/.venv/bin/python" ]]; then PYTHON="$ROOT/tools/generate/.venv/bin/python"; else PYTHON=python3; fi
+  # The first Python with numpy: the generator's venv, the libtorch venv (numpy 2.4.6), python3.
+  PYTHON=python3
+  for py in "$ROOT/tools/generate/.venv/bin/python" "$ROOT/.libtorch/venv/bin/python"; do
+    if [[ -x "$py" ]] && "$py" -c 'import numpy' 2>/dev/null; then PYTHON="$py"; break; fi
+  done
 fi
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 P="$OUT/repr_$STAMP"

@@ -9,7 +9,10 @@ by chunk (no per-event Python loop in the encoding):
 - fixed      per-type slots {j:5, b:5, e-:1, e+:1, m-:1, m+:1, g:0}: x [N, 72]
 - fixed18    any-type slots, K = 18: x [N, 92]
 - particles  P = 20: x [N, P, 12], mask [N, P], p4 [N, P, 4], aux [N, 2]
-- part4sm    particles + pairs [N, 5, P, P] (ln kT, ln z, ln Δ, ln m², SM running)
+- part4sm    particles + ragged pair features of the real pairs i <= j only:
+             pairs [n_pairs, 5] (ln kT, ln z, ln Δ, ln m², SM running), pairs_offsets [N + 1]
+             (event e's rows are pairs[offsets[e]:offsets[e + 1]], k(k + 1)/2 for k real
+             tokens, in the order i = 0..k-1, j = i..k-1), pair_ij [n_pairs, 2] (i, j)
 - rmm        ATLAS RMM, 5 types × 7, D = 36, nine mass cells removed: x [N, 1287]
 
 Encoding is timed separately from parsing; results in events/s of the encoding.
@@ -19,8 +22,15 @@ Encoding is timed separately from parsing; results in events/s of the encoding.
 
 `--check` encodes FILE (repeat 1) and compares every array of an `oddity features` npz of the
 same file (representation arrays and the common label/weight/event_id/... arrays): f32 arrays
-with |a − b| <= max(1e-5·|b|, 1e-5), integer and string arrays exactly. Prints the maximum
-deviations and exits 1 on any mismatch. Requires numpy only.
+with |a − b| <= max(1e-5·|b|, 1e-5), integer and string arrays (pairs_offsets and pair_ij
+included) exactly. Prints the maximum deviations and exits 1 on any mismatch. Requires numpy
+only.
+
+Timing modes: output allocated by every call (`np.zeros`; the ragged pair arrays `np.empty`,
+sized from the per-event pair counts computed in the call), and with `--reuse` output
+preallocated once and refilled by every run (dense arrays `fill(0)`; the pair counts and
+offsets are computed in every run and the rows written into slices of the preallocated
+ragged buffers). `part4sm-dense` keeps the weaver-style dense pairs [N, 5, P, P].
 """
 
 import argparse
@@ -206,8 +216,10 @@ GE_FACTOR = np.array([0.0, 0.0, 0.5, 1.0 / 3.0, 0.0, 1.0])
 
 
 def particles(c, out, p=20, pairs=False):
-    """x [n, P, 12], mask [n, P], p4 [n, P, 4], aux [n, 2]; with `pairs` also
-    pairs [n, 5, P, P] = (ln kT, ln z, ln Δ, ln m², SM running)."""
+    """x [n, P, 12], mask [n, P], p4 [n, P, 4], aux [n, 2]; with `pairs` also the ragged
+    pairs [n_pairs, 5] = (ln kT, ln z, ln Δ, ln m², SM running) and pair_ij [n_pairs, 2] of
+    the chunk's real pairs (out["pairs"], out["pair_ij"]: exactly the chunk's rows); with
+    `pairs="dense"` the dense pairs [n, 5, P, P] instead."""
     s = pt_sorted(c)
     kk = min(p, s["code"].shape[1])
     s = {k: v[:, :kk] for k, v in s.items()}
@@ -234,7 +246,7 @@ def particles(c, out, p=20, pairs=False):
         args = [np.pad(a, pad) for a in (code, valid, px, py, pz, e, pt, phi)]
         pair_channels_dense(*args, out["pairs"])
     elif pairs:
-        pair_channels(code, valid, px, py, pz, e, pt, phi, out["pairs"][:, :, :kk, :kk])
+        pair_channels(code, valid, px, py, pz, e, pt, phi, out["pairs"], out["pair_ij"])
 
 
 def pair_channels_dense(code, valid, px, py, pz, e, pt, phi, pr):
@@ -265,14 +277,21 @@ def pair_channels_dense(code, valid, px, py, pz, e, pt, phi, pr):
     pr[:, 4] = np.where(vt == 1, gs, np.where(vt == 4, G_Z, ge * GE_FACTOR[vt]))
 
 
-def pair_channels(code, valid, px, py, pz, e, pt, phi, pr):
-    """pr [n, 5, K, K] = (ln kT, ln z, ln Δ, ln m², SM running) of the K first tokens,
-    computed on the list of real pairs i <= j only, then written to (i, j) and (j, i)."""
+def pair_channels(code, valid, px, py, pz, e, pt, phi, pr, ij):
+    """pr [n_pairs, 5] = (ln kT, ln z, ln Δ, ln m², SM running) and ij [n_pairs, 2] = (i, j)
+    of the real pairs i <= j (diagonal included) of the K first tokens, computed on the list
+    of real pairs only: event by event, then i = 0..K-1, j = i..K-1 (np.nonzero over the
+    event-major [n, triu] mask gives that order). i, j are token columns; the real tokens are
+    the first k columns of an event (pT-sorted, padding last)."""
     kk = code.shape[1]
     iu, ju = np.triu_indices(kk)
     pv = valid[:, iu] & valid[:, ju]
     ev, k = np.nonzero(pv)
+    if len(ev) != len(pr):
+        raise ValueError(f"{len(ev)} real pairs in the chunk, {len(pr)} rows counted from mask.sum()")
     i, j = iu[k], ju[k]
+    ij[:, 0] = i
+    ij[:, 1] = j
     # Weaver rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20)).
     y = 0.5 * np.log(1.0 + 2.0 * pz / np.maximum(e - pz, 1e-20))
     dy = y[ev, i] - y[ev, j]
@@ -293,8 +312,7 @@ def pair_channels(code, valid, px, py, pz, e, pt, phi, pr):
         np.log(m2),
     )
     for c, v in enumerate(feats):
-        pr[ev, c, i, j] = v
-        pr[ev, c, j, i] = v
+        pr[:, c] = v
     # SM running couplings at Q = max((pT_a + pT_b)/2, 1 GeV); diagonal and padding 0.
     vt = VERTEX[code[ev, i], code[ev, j]]
     vt[i == j] = 0
@@ -302,8 +320,7 @@ def pair_channels(code, valid, px, py, pz, e, pt, phi, pr):
     gs = np.sqrt(4.0 * math.pi * alpha_s(q))
     ge = np.sqrt(4.0 * math.pi * alpha_em(q))
     sm = np.where(vt == 1, gs, np.where(vt == 4, G_Z, ge * GE_FACTOR[vt]))
-    pr[ev, 4, i, j] = sm
-    pr[ev, 4, j, i] = sm
+    pr[:, 4] = sm
 
 
 RMM_N = 7
@@ -451,13 +468,14 @@ RMM_KEEP = np.nonzero(RMM_POS >= 0)[0]
 
 
 REPRS = {
-    # name: (encoder, {array: per-event shape})
+    # name: (encoder, {array: per-event shape}); the ragged pair arrays of RAGGED_PAIRS are
+    # not listed (their row counts depend on the events).
     "fixed": (fixed_per_type, {"x": (72,)}),
     "fixed18": (fixed_any_type, {"x": (92,)}),
     "particles": (lambda c, o: particles(c, o, 20, False), {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,)}),
     "part4sm": (
         lambda c, o: particles(c, o, 20, True),
-        {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,), "pairs": (5, 20, 20)},
+        {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,)},
     ),
     "rmm": (rmm, {"x": (RMM_WIDTH,)}),
     # The straightforward dense variants (weaver-style [P, P] pair grid; dense 36 x 36 RMM).
@@ -469,21 +487,79 @@ REPRS = {
 }
 
 
-def encode(ev, name, chunk_size, out=None):
-    """Encodes every event of `ev` chunk by chunk into freshly allocated f32 arrays, or into
-    `out` (arrays of the right shapes, zeroed here first)."""
-    fn, shapes = REPRS[name]
-    n = ev["n"]
-    if out is None:
-        out = {k: np.zeros((n,) + s, np.float32) for k, s in shapes.items()}
-    else:
-        for v in out.values():
-            v.fill(0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for lo in range(0, n, chunk_size):
-            hi = min(lo + chunk_size, n)
-            fn(chunk(ev, lo, hi), {k: v[lo:hi] for k, v in out.items()})
+# Representations with ragged pair arrays: pairs [n_pairs, PAIR_CHANNELS] f32,
+# pairs_offsets [N + 1] i64, pair_ij [n_pairs, 2] i64; name -> tokens per event P.
+RAGGED_PAIRS = {"part4sm": 20}
+PAIR_CHANNELS = 5
+
+
+def pair_offsets(ev, lo, hi, p):
+    """pairs_offsets [hi − lo + 1] of events lo..hi: k(k + 1)/2 rows for k = min(real objects, P)."""
+    k = np.minimum(np.count_nonzero(ev["code"][lo:hi] > 0, axis=1), p)
+    off = np.empty(hi - lo + 1, np.int64)
+    off[0] = 0
+    np.cumsum(k * (k + 1) // 2, out=off[1:])
+    return off
+
+
+def allocate(name, n, rows=0):
+    """Output arrays for n events: dense f32 arrays zeroed; with ragged pairs, pair buffers
+    for `rows` rows (uninitialised: every row is written) and the offsets."""
+    out = {k: np.zeros((n,) + s, np.float32) for k, s in REPRS[name][1].items()}
+    if name in RAGGED_PAIRS:
+        out["pairs"] = np.empty((rows, PAIR_CHANNELS), np.float32)
+        out["pair_ij"] = np.empty((rows, 2), np.int64)
+        out["pairs_offsets"] = np.empty(n + 1, np.int64)
     return out
+
+
+def encode_range(ev, name, lo, hi, chunk_size, out, zero=True, off=None):
+    """Encodes events lo..hi chunk by chunk into `out` (dense arrays with room for hi − lo
+    events, zeroed here first unless `zero` is False; ragged pair buffers with room for at
+    least the events' rows). The pair counts and offsets are computed here (or passed in
+    `off`). Returns views of `out` for exactly these events and their pair rows."""
+    fn, shapes = REPRS[name]
+    n = hi - lo
+    res = {k: out[k][:n] for k in shapes}
+    if zero:
+        for v in res.values():
+            v.fill(0.0)
+    if name in RAGGED_PAIRS:
+        if off is None:
+            off = pair_offsets(ev, lo, hi, RAGGED_PAIRS[name])
+        rows = int(off[-1])
+        if len(out["pairs"]) < rows or len(out["pairs_offsets"]) < n + 1:
+            raise ValueError(f"pair buffers hold {len(out['pairs'])} rows, {rows} needed")
+        res["pairs_offsets"] = out["pairs_offsets"][: n + 1]
+        res["pairs_offsets"][:] = off
+        res["pairs"] = out["pairs"][:rows]
+        res["pair_ij"] = out["pair_ij"][:rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for a in range(lo, hi, chunk_size):
+            b = min(a + chunk_size, hi)
+            views = {k: res[k][a - lo : b - lo] for k in shapes}
+            if off is not None:
+                r0, r1 = off[a - lo], off[b - lo]
+                views["pairs"] = res["pairs"][r0:r1]
+                views["pair_ij"] = res["pair_ij"][r0:r1]
+            fn(chunk(ev, a, b), views)
+    return res
+
+
+def encode(ev, name, chunk_size, out=None):
+    """Encodes every event of `ev` chunk by chunk into freshly allocated arrays (f32, and
+    the ragged pair arrays sized from the pair counts), or into `out` (from `allocate`:
+    dense arrays zeroed here first; the pair counts and offsets computed here and the rows
+    written into its pair buffers)."""
+    n = ev["n"]
+    if out is not None:
+        return encode_range(ev, name, 0, n, chunk_size, out)
+    off = None
+    rows = 0
+    if name in RAGGED_PAIRS:
+        off = pair_offsets(ev, 0, n, RAGGED_PAIRS[name])
+        rows = int(off[-1])
+    return encode_range(ev, name, 0, n, chunk_size, allocate(name, n, rows), zero=False, off=off)
 
 
 # ------------------------------------------------------------------------------ check
@@ -506,6 +582,12 @@ def check(ev, name, npz_path, chunk_size, src):
     ok = True
     names = sorted(set(ref.files) | set(mine) | set(common))
     print(f"check {npz_path} ({name}, {n} events) against the NumPy encoding of {src}")
+    if name in RAGGED_PAIRS and "pairs_offsets" not in ref.files:
+        shape = ref["pairs"].shape if "pairs" in ref.files else None
+        print(f"  OLD FORMAT: the npz has no pairs_offsets (pairs {shape}): written by an `oddity` from before "
+              "the ragged pair layout (pairs [n_pairs, 5], pairs_offsets [N + 1], pair_ij [n_pairs, 2]); "
+              "rebuild oddity and rewrite the npz")
+        ok = False
     for k in names:
         if k not in ref.files:
             print(f"  {k:14s} MISSING in the npz")
@@ -542,6 +624,9 @@ def check(ev, name, npz_path, chunk_size, src):
             if bad.any():
                 i = np.argwhere(bad)[0]
                 print(f"      first at {tuple(int(v) for v in i)}: npz {b64[tuple(i)]!r}, numpy {a64[tuple(i)]!r}")
+                if k == "pairs" and "pairs_offsets" in mine:
+                    e = int(np.searchsorted(mine["pairs_offsets"], i[0], side="right")) - 1
+                    print(f"      (event {e}, pair (i, j) = {tuple(int(v) for v in mine['pair_ij'][i[0]])})")
                 ok = False
         elif k == "weight":
             d = np.abs(a.astype(np.float64) - b.astype(np.float64))
@@ -611,19 +696,15 @@ def main():
         stream = None
         if args.stream:
             b = args.stream
-            fn, shapes = REPRS[name]
-            buf = {k: np.zeros((b,) + s, np.float32) for k, s in shapes.items()}
+            # Ragged pair buffers with room for the largest batch (P(P + 1)/2 rows per event).
+            p = RAGGED_PAIRS.get(name, 0)
+            buf = allocate(name, b, b * p * (p + 1) // 2)
             t_stream = []
-            with np.errstate(divide="ignore", invalid="ignore"):
-                for _ in range(args.runs):
-                    t0 = time.perf_counter()
-                    for lo in range(0, n, b):
-                        hi = min(lo + b, n)
-                        views = {k: v[: hi - lo] for k, v in buf.items()}
-                        for v in views.values():
-                            v.fill(0.0)
-                        fn(chunk(ev, lo, hi), views)
-                    t_stream.append(time.perf_counter() - t0)
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                for lo in range(0, n, b):
+                    encode_range(ev, name, lo, min(lo + b, n), b, buf)
+                t_stream.append(time.perf_counter() - t0)
             del buf
             sb, sm = min(t_stream), float(np.median(t_stream))
             stream = {"batch": b, "best_s": sb, "median_s": sm, "times_s": t_stream, "events_per_s": n / sb}

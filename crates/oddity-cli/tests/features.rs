@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use oddity_io::npz::{NpyOwned, NpyValues, read_npz};
 use oddity_io::{CsvReader, ReadOptions};
 use oddity_repr::Representation;
-use oddity_repr::pairs::{PairConfig, PairSet};
+use oddity_repr::pairs::{PairConfig, PairSet, dense_pairs};
 use oddity_repr::particles::ParticleSet;
 use oddity_repr::rmm::{Rmm, RmmConfig};
 use oddity_repr::sm::SmMode;
@@ -62,13 +62,44 @@ fn particles_with_pairs_match_the_library_and_label_signal() {
     for name in ["x", "mask", "p4", "aux", "pairs"] {
         let got = array(&arrays, name);
         let w = want.get(name).unwrap();
-        assert_eq!(got.shape[0], 2 * table.len(), "{name}");
+        assert_eq!(got.shape[0], 2 * w.shape[0], "{name}");
         assert_eq!(got.shape[1..], w.shape[1..], "{name}");
         let data = f32s(got);
         // Background rows first, then the identical signal rows.
         assert_eq!(&data[..w.data.len()], &w.data[..], "{name}");
         assert_eq!(&data[w.data.len()..], &w.data[..], "{name}");
     }
+    // The pair rows: offsets per event and the token pair (i, j) of each row.
+    let rows = want.get("pairs").unwrap().shape[0];
+    let want_offsets = want.get("pairs").unwrap().offsets.as_ref().unwrap();
+    let NpyValues::I64(offsets) = &array(&arrays, "pairs_offsets").values else { panic!("pairs_offsets dtype") };
+    assert_eq!(offsets.len(), 2 * table.len() + 1);
+    let both: Vec<i64> = want_offsets
+        .iter()
+        .chain(&want_offsets[1..].iter().map(|o| o + rows).collect::<Vec<_>>())
+        .map(|&o| o as i64)
+        .collect();
+    assert_eq!(offsets, &both);
+    let NpyValues::I64(ij) = &array(&arrays, "pair_ij").values else { panic!("pair_ij dtype") };
+    assert_eq!(array(&arrays, "pair_ij").shape, [2 * rows, 2]);
+    let mask = f32s(array(&arrays, "mask"));
+    for e in [0, 1, 17, table.len() - 1] {
+        let k = mask[e * 20..(e + 1) * 20].iter().filter(|&&m| m == 1.0).count() as i64;
+        let (lo, hi) = (offsets[e] as usize, offsets[e + 1] as usize);
+        let want_ij: Vec<i64> = (0..k).flat_map(|i| (i..k).flat_map(move |j| [i, j])).collect();
+        assert_eq!(&ij[2 * lo..2 * hi], &want_ij[..], "event {e}");
+    }
+    // --dense-pairs: weaver's [N, C, P, P] layout of the same values.
+    oddity(dir.path())
+        .args(["features", "--repr", "particles", "--pairs=part4", "--sm-interactions", "--dense-pairs", "-o", "d.npz"])
+        .arg(real_file())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pairs [6399, 5, 20, 20]"));
+    let dense = read_npz(&dir.path().join("d.npz")).unwrap();
+    assert!(dense.iter().all(|a| a.name != "pairs_offsets" && a.name != "pair_ij"));
+    assert_eq!(f32s(array(&dense, "pairs")), &dense_pairs(want.get("pairs").unwrap(), 20).data[..]);
+
     let NpyValues::I64(label) = &array(&arrays, "label").values else { panic!("label dtype") };
     assert_eq!(label.iter().filter(|&&l| l == 1).count(), table.len());
     assert_eq!(label[..table.len()].iter().sum::<i64>(), 0);

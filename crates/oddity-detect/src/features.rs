@@ -167,8 +167,9 @@ pub struct Inputs {
     pub x: Tensor,
     /// `[N, P]` token mask (particles).
     pub mask: Option<Tensor>,
-    /// `[N, C, P, P]` pair channels (particles with pair input).
-    pub pairs: Option<Tensor>,
+    /// Pair channels (particles with pair input), one row per pair of real tokens; batches
+    /// get them densified to `[B, C, P, P]`.
+    pub pairs: Option<PairRows>,
     /// `[N, 2]` (ln MET, φ_MET) (particles with `met = "aux"`).
     pub aux: Option<Tensor>,
     /// `[N]` event weights (f32, for losses) and the f64 originals.
@@ -176,6 +177,82 @@ pub struct Inputs {
     pub weights: Vec<f64>,
     /// `[N]` int64 generator labels (the contrastive VAE's; see [`crate::detectors::vae::LabelSource`]).
     pub labels: Option<Tensor>,
+}
+
+/// The pair channels of a particle set on a device as the representation encodes them, one
+/// row per pair i ≤ j of an event's real tokens (`oddity_repr::pairs::pair_indices`), and
+/// what is needed to densify the rows of a batch of events into weaver's `[B, C, P, P]`
+/// layout (entries of padded tokens 0). Holding only real pairs takes about a twentieth of
+/// the dense layout's memory for DarkMachines events (≈ 4.7 real of P = 20 tokens).
+#[derive(Debug)]
+pub struct PairRows {
+    /// `[rows, C]`.
+    values: Tensor,
+    /// `events + 1` row offsets (on the CPU).
+    offsets: Vec<usize>,
+    /// Per row, the flat cells i·P + j and j·P + i of its pair in a `[P, P]` matrix.
+    cells: Vec<(i64, i64)>,
+    /// P, the token slots.
+    slots: usize,
+}
+
+impl PairRows {
+    /// The ragged `pairs` array of a particle-set batch on `device`, for `slots` token slots.
+    ///
+    /// # Panics
+    /// If `pairs` is not ragged or an event has more than `slots` tokens.
+    pub fn new(pairs: &oddity_repr::Array, slots: usize, device: Device) -> Self {
+        let offsets = pairs.offsets.clone().expect("the particle set's pairs array is ragged");
+        let channels = pairs.stride();
+        let p = slots as i64;
+        let mut cells = Vec::with_capacity(pairs.shape[0]);
+        for e in 0..offsets.len() - 1 {
+            let k = oddity_repr::pairs::tokens_of_rows(offsets[e + 1] - offsets[e]);
+            assert!(k <= slots, "event {e} has {k} tokens, more than the {slots} slots");
+            cells.extend(
+                oddity_repr::pairs::pair_indices(k).map(|(i, j)| (i as i64 * p + j as i64, j as i64 * p + i as i64)),
+            );
+        }
+        let values =
+            Tensor::from_slice(&pairs.data).reshape([pairs.shape[0] as i64, channels as i64]).to_device(device);
+        Self { values, offsets, cells, slots }
+    }
+
+    /// Number of channels C.
+    pub fn channels(&self) -> i64 {
+        self.values.size()[1]
+    }
+
+    /// The pair channels of events `indices`, dense.
+    ///
+    /// # Shapes
+    /// - returns `[B, C, P, P]`, B = `indices.len()`
+    pub fn dense(&self, indices: &[usize]) -> Tensor {
+        let p2 = (self.slots * self.slots) as i64;
+        let (mut rows, mut upper, mut lower) = (Vec::new(), Vec::new(), Vec::new());
+        for (b, &e) in indices.iter().enumerate() {
+            let base = b as i64 * p2;
+            for r in self.offsets[e]..self.offsets[e + 1] {
+                let (ij, ji) = self.cells[r];
+                rows.push(r as i64);
+                upper.push(base + ij);
+                lower.push(base + ji);
+            }
+        }
+        let device = self.values.device();
+        let index = |v: &[i64]| Tensor::from_slice(v).to_device(device);
+        // [R, C] rows of the batch, copied into (b, i, j) and (b, j, i) of [B·P·P, C].
+        let values = self.values.index_select(0, &index(&rows));
+        let mut dense = Tensor::zeros([indices.len() as i64 * p2, self.channels()], (Kind::Float, device));
+        dense = dense.index_copy(0, &index(&upper), &values).index_copy(0, &index(&lower), &values);
+        let (b, p) = (indices.len() as i64, self.slots as i64);
+        dense.view([b, p, p, self.channels()]).permute([0, 3, 1, 2]).contiguous()
+    }
+
+    /// The pair channels of every event, dense (`[N, C, P, P]`; for tests and small sets).
+    pub fn dense_all(&self) -> Tensor {
+        self.dense(&(0..self.offsets.len() - 1).collect::<Vec<_>>())
+    }
 }
 
 /// An f32 array of a batch as a tensor `[N, ...]` on `device`.
@@ -205,7 +282,10 @@ impl Inputs {
         Self {
             x: tensor(batch, "x", device).unwrap_or_else(|| Tensor::zeros([0], (Kind::Float, device))),
             mask: tensor(batch, "mask", device),
-            pairs: tensor(batch, "pairs", device),
+            pairs: batch.get("pairs").map(|a| {
+                let slots = batch.get("mask").expect("a particle set with pairs has a mask").shape[1];
+                PairRows::new(a, slots, device)
+            }),
             aux: tensor(batch, "aux", device),
             weight: Tensor::from_slice(&w32).to_device(device),
             weights: weights.to_vec(),
@@ -247,7 +327,7 @@ impl Inputs {
         Batch {
             x: pick(&self.x),
             mask: self.mask.as_ref().map(pick),
-            pairs: self.pairs.as_ref().map(pick),
+            pairs: self.pairs.as_ref().map(|p| p.dense(indices)),
             aux: self.aux.as_ref().map(pick),
             weight: pick(&self.weight),
         }

@@ -280,7 +280,8 @@ mod tests {
             let inputs = crate::features::Inputs::from_batch(&batch, &table.weight, Device::Cpu);
             let names = set.pair_channel_names();
             let energy = x.select(2, 0).exp() * &mask;
-            for (name, d) in names.iter().zip(differences(&ours, inputs.pairs.as_ref().unwrap(), &names, &energy, 1e-9))
+            for (name, d) in
+                names.iter().zip(differences(&ours, &inputs.pairs.as_ref().unwrap().dense_all(), &names, &energy, 1e-9))
             {
                 let worst = d.iter().copied().fold(0.0, f64::max);
                 assert!(worst < 1e-4, "{name}: max |difference| {worst} ({set:?})");
@@ -310,7 +311,8 @@ mod tests {
             let recipe = PairRecipe::new(&set, &standardizer).unwrap();
             let ours = recipe.compute(&inputs.x, inputs.mask.as_ref().unwrap()).unwrap();
             let names = set.pair_channel_names();
-            for (name, d) in names.iter().zip(differences(&ours, inputs.pairs.as_ref().unwrap(), &names, &energy, 1e-3))
+            for (name, d) in
+                names.iter().zip(differences(&ours, &inputs.pairs.as_ref().unwrap().dense_all(), &names, &energy, 1e-3))
             {
                 let worst = d.iter().copied().fold(0.0, f64::max);
                 let within = d.iter().filter(|&&v| v < 1e-4).count() as f64 / d.len() as f64;

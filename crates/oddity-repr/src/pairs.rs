@@ -108,7 +108,8 @@ impl PairKin {
 }
 
 /// The pair channels of a particle set, kinematic ([`pair_features`]) then the SM channel
-/// ([`crate::sm::sm_channel`]), in one pass over the pairs i ≤ j of `tokens` (at most `p`).
+/// ([`crate::sm::sm_channel`]), in one pass over the pairs i ≤ j of `tokens`, one output row
+/// per pair (the particle set's ragged `pairs` array; [`dense_pairs`] gives weaver's layout).
 ///
 /// Same values as those two functions (to the last bit or two of f64 before the f32 store)
 /// with about a third of the transcendental calls: φ, p_T and the rapidity once per token;
@@ -117,33 +118,34 @@ impl PairKin {
 /// log domain, where they are the same since ln is monotonic). `kin` is scratch space.
 ///
 /// # Shapes
-/// - `out`: `[C, p, p]` row-major, C = kinematic channels + 1 with `sm`, zeroed by the caller;
-///   rows and columns beyond `tokens.len()` stay 0, and the SM diagonal stays 0.
+/// - `out`: `[k(k+1)/2, C]` row-major for k = `tokens.len()`, rows in the order of
+///   [`pair_indices`], C = kinematic channels + 1 with `sm`; zeroed by the caller (the SM
+///   channel stays 0 on the diagonal and for pairs without an SM vertex).
 pub fn pair_channels(
     tokens: &[Token],
-    p: usize,
     pairs: Option<&PairConfig>,
     sm: Option<crate::sm::SmMode>,
     kin: &mut Vec<PairKin>,
     out: &mut [f32],
 ) {
-    let n = tokens.len().min(p);
+    let n = tokens.len();
     let use_eta = pairs.is_some_and(|c| c.use_eta);
     kin.clear();
-    kin.extend(tokens[..n].iter().map(|t| PairKin::new(t, use_eta)));
+    kin.extend(tokens.iter().map(|t| PairKin::new(t, use_eta)));
     let channels: &[usize] = match pairs.map(|c| c.set) {
         None => &[],
         Some(PairSet::DeltaMass) => &[2, 3],
         Some(PairSet::Part4) => &[0, 1, 2, 3],
     };
-    let pp = p * p;
-    let sm_offset = channels.len() * pp;
-    debug_assert_eq!(out.len(), sm_offset + usize::from(sm.is_some()) * pp);
+    let width = channels.len() + usize::from(sm.is_some());
+    debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
     let ln_eps = EPS.ln();
+    let mut rows = out.chunks_exact_mut(width);
     for i in 0..n {
         let a = &kin[i];
         for j in i..n {
             let b = &kin[j];
+            let row = rows.next().expect("one output row per pair i <= j");
             let ptsum = a.pt + b.pt;
             let ln_pt_sum = ptsum.max(EPS).ln();
             if !channels.is_empty() {
@@ -169,22 +171,66 @@ pub fn pair_channels(
                     let m2 = (e * e - (px * px + py * py + pz * pz)).max(EPS);
                     [ln_kt, ln_z, ln_delta, m2.ln()]
                 };
-                for (c, &k) in channels.iter().enumerate() {
-                    let v = logs[k] as f32;
-                    out[c * pp + i * p + j] = v;
-                    out[c * pp + j * p + i] = v;
+                for (slot, &k) in row.iter_mut().zip(channels) {
+                    *slot = logs[k] as f32;
                 }
             }
             if let Some(mode) = sm
                 && i != j
                 && let Some(v) = crate::sm::vertex(a.code, b.code)
             {
-                let g = crate::sm::sm_value_at(v, ln_pt_sum, mode) as f32;
-                out[sm_offset + i * p + j] = g;
-                out[sm_offset + j * p + i] = g;
+                row[channels.len()] = crate::sm::sm_value_at(v, ln_pt_sum, mode) as f32;
             }
         }
     }
+}
+
+/// The token pairs (i, j), i ≤ j, of an event with `k` real tokens, in the row order of the
+/// ragged `pairs` array: (0,0), (0,1), …, (0,k−1), (1,1), …, (k−1,k−1).
+pub fn pair_indices(k: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..k).flat_map(move |i| (i..k).map(move |j| (i, j)))
+}
+
+/// The number of real tokens k of an event with `rows` = k(k+1)/2 rows of pair channels.
+///
+/// # Panics
+/// If `rows` is not a triangular number.
+pub fn tokens_of_rows(rows: usize) -> usize {
+    // k = (√(8·rows + 1) − 1)/2, corrected for the rounding of the square root.
+    let mut k = ((((8 * rows + 1) as f64).sqrt() - 1.0) / 2.0) as usize;
+    while k * (k + 1) / 2 < rows {
+        k += 1;
+    }
+    while k * (k + 1) / 2 > rows {
+        k -= 1;
+    }
+    assert_eq!(k * (k + 1) / 2, rows, "{rows} pair rows are not k(k+1)/2 for any k");
+    k
+}
+
+/// The dense layout of weaver's ParT, `[N, C, p, p]`, of a particle set's ragged `pairs`
+/// array (`[rows, C]` with offsets): entry (c, i, j) = (c, j, i) = channel c of pair
+/// i ≤ j; 0 where i or j is a padded token.
+///
+/// # Panics
+/// If `pairs` is not ragged, or an event has more than `p` tokens.
+pub fn dense_pairs(pairs: &crate::Array, p: usize) -> crate::Array {
+    let offsets = pairs.offsets.as_ref().expect("the particle set's pairs array is ragged");
+    let c = pairs.stride();
+    let events = offsets.len() - 1;
+    let mut data = vec![0.0f32; events * c * p * p];
+    for (e, dense) in data.chunks_exact_mut(c * p * p).enumerate() {
+        let rows = pairs.row(e);
+        let k = tokens_of_rows(rows.len() / c);
+        assert!(k <= p, "event {e} has {k} tokens, more than the {p} slots");
+        for ((i, j), row) in pair_indices(k).zip(rows.chunks_exact(c)) {
+            for (ch, &v) in row.iter().enumerate() {
+                dense[ch * p * p + i * p + j] = v;
+                dense[ch * p * p + j * p + i] = v;
+            }
+        }
+    }
+    crate::Array { name: pairs.name.clone(), shape: vec![events, c, p, p], data, offsets: None }
 }
 
 /// Writes the pair features of `tokens` (at most `p`) into `out` (the direct, per-pair
@@ -268,8 +314,7 @@ mod tests {
                     let mut direct = vec![0.0f32; (c + 1) * p * p];
                     pair_features(&toks, p, &cfg, &mut direct[..c * p * p]);
                     sm_channel(&toks, p, sm.unwrap(), &mut direct[c * p * p..]);
-                    let mut fast = vec![0.0f32; (c + 1) * p * p];
-                    pair_channels(&toks, p, Some(&cfg), sm, &mut Vec::new(), &mut fast);
+                    let fast = dense(&toks, p, Some(&cfg), sm);
                     for (k, (a, b)) in fast.iter().zip(&direct).enumerate() {
                         assert!((a - b).abs() <= 2e-6 * b.abs().max(1.0), "trial {trial} cell {k}: {a} vs {b}");
                     }
@@ -278,12 +323,38 @@ mod tests {
             // The SM channel alone (no kinematic pair features).
             let mut direct = vec![0.0f32; p * p];
             sm_channel(&toks, p, SmMode::Running, &mut direct);
-            let mut fast = vec![0.0f32; p * p];
-            pair_channels(&toks, p, None, Some(SmMode::Running), &mut Vec::new(), &mut fast);
+            let fast = dense(&toks, p, None, Some(SmMode::Running));
             for (a, b) in fast.iter().zip(&direct) {
                 assert!((a - b).abs() <= 2e-6 * b.abs().max(1.0));
             }
         }
+    }
+
+    /// `pair_channels` of `toks`, densified to `[C, p, p]`.
+    fn dense(toks: &[Token], p: usize, pairs: Option<&PairConfig>, sm: Option<crate::sm::SmMode>) -> Vec<f32> {
+        let c = pairs.map_or(0, |cfg| cfg.set.channels()) + usize::from(sm.is_some());
+        let rows = toks.len() * (toks.len() + 1) / 2;
+        let mut ragged = vec![0.0f32; rows * c];
+        pair_channels(toks, pairs, sm, &mut Vec::new(), &mut ragged);
+        let array =
+            crate::Array { name: "pairs".into(), shape: vec![rows, c], data: ragged, offsets: Some(vec![0, rows]) };
+        dense_pairs(&array, p).data
+    }
+
+    #[test]
+    fn pair_rows_and_token_counts() {
+        for k in 0..40 {
+            let ij: Vec<(usize, usize)> = pair_indices(k).collect();
+            assert_eq!(ij.len(), k * (k + 1) / 2);
+            assert_eq!(tokens_of_rows(ij.len()), k);
+            assert!(ij.windows(2).all(|w| w[0] < w[1]) && ij.iter().all(|&(i, j)| i <= j && j < k));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not k(k+1)/2")]
+    fn non_triangular_row_counts_are_refused() {
+        tokens_of_rows(4);
     }
 
     #[test]

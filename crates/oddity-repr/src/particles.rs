@@ -16,7 +16,11 @@
 //! MET as in the weaver data card; `none` ignores MET.
 //!
 //! **Pairs**: optional kinematic pair features ([`crate::pairs`]) and the Standard-Model
-//! interaction channel ([`crate::sm`]) for every token pair, stacked as channels of `pairs`.
+//! interaction channel ([`crate::sm`]) for every pair of real tokens, stacked as channels of
+//! the ragged array `pairs`: one row per pair (i, j), i ≤ j, of an event's k real tokens, in
+//! the order (0,0), (0,1), …, (0,k−1), (1,1), …, (k−1,k−1) (k(k+1)/2 rows). Entries of
+//! padded tokens, zero in the dense `[C, P, P]` layout of weaver, are not stored;
+//! [`crate::pairs::dense_pairs`] recovers that layout.
 
 use oddity_core::EventTable;
 use rand::seq::SliceRandom;
@@ -107,6 +111,15 @@ impl ParticleSet {
         v
     }
 
+    /// Real (unpadded) tokens of an event with `objects` objects: at most P, MET included
+    /// with `met = "token"`.
+    pub fn real_tokens(&self, objects: usize) -> usize {
+        match self.met {
+            MetMode::Token => objects.min(self.max_particles - 1) + 1,
+            MetMode::Aux | MetMode::None => objects.min(self.max_particles),
+        }
+    }
+
     /// Validates the options.
     pub fn validate(&self) -> Result<(), String> {
         let min = if self.met == MetMode::Token { 2 } else { 1 };
@@ -127,7 +140,8 @@ impl Representation for ParticleSet {
     /// - `mask`: `[P]`
     /// - `p4`: `[P, 4]` as (p_x, p_y, p_z, E) in GeV
     /// - `aux`: `[2]` (ln MET, φ_MET), only with `met = "aux"`
-    /// - `pairs`: `[C, P, P]`, only with pair features or the SM channel
+    /// - `pairs`: ragged, `[k(k+1)/2, C]` for an event of k real tokens (one row per pair
+    ///   i ≤ j), only with pair features or the SM channel
     fn layout(&self) -> Vec<ArraySpec> {
         let p = self.max_particles;
         let mut v = vec![
@@ -139,7 +153,7 @@ impl Representation for ParticleSet {
             v.push(ArraySpec::new("aux", &[2]));
         }
         if self.pair_channels() > 0 {
-            v.push(ArraySpec::new("pairs", &[self.pair_channels(), p, p]));
+            v.push(ArraySpec::ragged("pairs", &[self.pair_channels()]));
         }
         v
     }
@@ -157,6 +171,7 @@ impl Representation for ParticleSet {
             let (sin, cos) = event.met_phi.sin_cos();
             tokens.push(Token::new(MET_CODE, event.met, event.met * cos, event.met * sin, 0.0, 0.0));
         }
+        debug_assert_eq!(tokens.len(), self.real_tokens(event.objects.len()));
         let width = self.token_width();
         let (x, rest) = out.split_at_mut(1);
         let x = &mut *x[0];
@@ -192,9 +207,15 @@ impl Representation for ParticleSet {
             next += 1;
         }
         if self.pair_channels() > 0 {
-            pair_channels(&tokens, p, self.pairs.as_ref(), self.sm, &mut scratch.pair_kin, &mut *rest[next]);
+            pair_channels(&tokens, self.pairs.as_ref(), self.sm, &mut scratch.pair_kin, &mut *rest[next]);
         }
         scratch.tokens = tokens;
+    }
+
+    /// One row of `pairs` per pair i ≤ j of the event's real tokens.
+    fn ragged_rows(&self, table: &EventTable, i: usize) -> usize {
+        let k = self.real_tokens(table.object_range(i).len());
+        k * (k + 1) / 2
     }
 
     /// The four continuous token features over real tokens; the auxiliary MET inputs.

@@ -246,8 +246,8 @@ mod tests {
         let rows = mask.len() / events;
         FeatureBatch {
             arrays: vec![
-                Array { name: "x".into(), shape: vec![events, rows, 2], data: x },
-                Array { name: "mask".into(), shape: vec![events, rows], data: mask },
+                Array { name: "x".into(), shape: vec![events, rows, 2], data: x, offsets: None },
+                Array { name: "mask".into(), shape: vec![events, rows], data: mask, offsets: None },
             ],
         }
     }
@@ -279,7 +279,12 @@ mod tests {
     fn type_column_validity_and_errors() {
         // Row: [type, feature]; the second event's slot is empty.
         let b = FeatureBatch {
-            arrays: vec![Array { name: "x".into(), shape: vec![3, 2], data: vec![1.0, 2.0, 0.0, 0.0, 1.0, 4.0] }],
+            arrays: vec![Array {
+                name: "x".into(),
+                shape: vec![3, 2],
+                data: vec![1.0, 2.0, 0.0, 0.0, 1.0, 4.0],
+                offsets: None,
+            }],
         };
         let g = StdGroup { array: "x".into(), row_len: 2, columns: vec![1], validity: Validity::TypeColumn(vec![0]) };
         let s = Standardizer::fit("fixed", vec![g.clone()], &b, &[1.0; 3]).expect("fit");
@@ -289,7 +294,9 @@ mod tests {
             Standardizer::fit("fixed", vec![g.clone()], &b, &[1.0; 2]),
             Err(StandardizeError::Weights { weights: 2, events: 3 })
         );
-        let empty = FeatureBatch { arrays: vec![Array { name: "x".into(), shape: vec![1, 2], data: vec![0.0, 5.0] }] };
+        let empty = FeatureBatch {
+            arrays: vec![Array { name: "x".into(), shape: vec![1, 2], data: vec![0.0, 5.0], offsets: None }],
+        };
         let identity = Standardizer::fit("fixed", vec![g], &empty, &[1.0]).expect("fit without entries");
         assert_eq!(
             (identity.groups[0].mean[0], identity.groups[0].std[0], identity.groups[0].sum_weights[0]),

@@ -7,7 +7,7 @@
 use oddity_core::{EventHeader, EventTable, ObjectKind};
 use oddity_repr::distort::{DistortConfig, distort};
 use oddity_repr::fixed::FixedVector;
-use oddity_repr::pairs::{PairConfig, PairSet};
+use oddity_repr::pairs::{PairConfig, PairSet, dense_pairs};
 use oddity_repr::particles::{MetMode, ParticleSet};
 use oddity_repr::rmm::{Rmm, RmmConfig};
 use oddity_repr::sm::SmMode;
@@ -75,8 +75,17 @@ proptest! {
             let all = repr.encode(&t);
             prop_assert_eq!(all.arrays.len(), repr.layout().len());
             for (a, spec) in all.arrays.iter().zip(repr.layout()) {
-                prop_assert_eq!(a.shape[0], t.len());
+                prop_assert_eq!(a.events(), t.len());
                 prop_assert_eq!(&a.shape[1..], &spec.shape[..]);
+                if let Some(offsets) = &a.offsets {
+                    // Ragged: as many rows as the representation says, event by event.
+                    prop_assert!(spec.ragged && offsets[0] == 0 && offsets[t.len()] == a.shape[0]);
+                    for i in 0..t.len() {
+                        prop_assert_eq!(offsets[i + 1] - offsets[i], repr.ragged_rows(&t, i));
+                    }
+                } else {
+                    prop_assert!(!spec.ragged && a.shape[0] == t.len());
+                }
                 prop_assert!(a.data.iter().all(|v| v.is_finite()), "{} {}: non-finite value", repr.name(), a.name);
             }
             // Encoding two halves separately gives the same rows, and encoding is repeatable.
@@ -101,8 +110,9 @@ proptest! {
         let t = table(&events);
         let ps = ParticleSet { pairs: Some(PairConfig::default()), sm: Some(SmMode::Binary), ..ParticleSet::default() };
         let b = ps.encode(&t);
-        let (x, mask, p4, pairs) = (b.get("x").unwrap(), b.get("mask").unwrap(), b.get("p4").unwrap(), b.get("pairs").unwrap());
+        let (x, mask, p4, ragged) = (b.get("x").unwrap(), b.get("mask").unwrap(), b.get("p4").unwrap(), b.get("pairs").unwrap());
         let p = ps.max_particles;
+        let pairs = dense_pairs(ragged, p);
         for i in 0..t.len() {
             let n = t.object_range(i).len().min(p);
             let m = mask.row(i);
@@ -117,6 +127,8 @@ proptest! {
                     prop_assert!(p4.row(i)[tok * 4..tok * 4 + 4].iter().all(|&v| v == 0.0));
                 }
             }
+            // One row of 3 channels per pair i <= j of the real tokens.
+            prop_assert_eq!(ragged.row(i).len(), n * (n + 1) / 2 * 3);
             let pr = pairs.row(i);
             for c in 0..3 {
                 for a in 0..p {

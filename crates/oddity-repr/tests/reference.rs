@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use oddity_io::{CsvReader, EventTable, ReadOptions};
 use oddity_repr::fixed::FixedVector;
-use oddity_repr::pairs::{PairConfig, PairSet};
+use oddity_repr::pairs::{PairConfig, PairSet, dense_pairs};
 use oddity_repr::particles::ParticleSet;
 use oddity_repr::rmm::{Rmm, RmmConfig};
 use oddity_repr::sm::SmMode;
@@ -63,7 +63,9 @@ fn check(csv: &str, json: &str) {
     compare(&batch, "mask", &reference, "particles_mask");
     compare(&batch, "p4", &reference, "particles_p4");
     compare(&batch, "aux", &reference, "particles_aux");
-    compare(&batch, "pairs", &reference, "particles_pairs");
+    // The reference holds weaver's dense [C, P, P] layout; ours is one row per real pair.
+    let dense = FeatureBatch { arrays: vec![dense_pairs(batch.get("pairs").unwrap(), ps.max_particles)] };
+    compare(&dense, "pairs", &reference, "particles_pairs");
 
     compare(&Rmm::new(RmmConfig::atlas()).encode(&table), "x", &reference, "rmm_atlas");
 }

@@ -46,6 +46,10 @@ pub struct Args {
     /// particles: add the Standard-Model interaction channel (running couplings, or =binary).
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "running", value_name = "MODE")]
     pub sm_interactions: Option<SmArg>,
+    /// particles: write the pair channels in weaver's dense layout `pairs [N, C, P, P]`
+    /// (zero where a token is padded) instead of one row per pair of real tokens.
+    #[arg(long)]
+    pub dense_pairs: bool,
     /// rmm: the ATLAS (5 types x 7, 1287 cells) or ADFilter (5 x 10) layout.
     #[arg(long, value_enum, default_value_t = RmmArg::Atlas)]
     pub rmm: RmmArg,
@@ -199,9 +203,13 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     if args.output.extension().and_then(|e| e.to_str()) != Some("npz") {
         bail!("{}: the output must be a .npz file", args.output.display());
     }
-    let particle_options = args.pairs.is_some() || args.sm_interactions.is_some() || !matches!(args.met, MetArg::Aux);
+    let particle_options =
+        args.pairs.is_some() || args.sm_interactions.is_some() || args.dense_pairs || !matches!(args.met, MetArg::Aux);
     if particle_options && !matches!(args.repr, ReprArg::Particles) {
-        bail!("--pairs, --sm-interactions and --met apply to --repr particles only");
+        bail!("--pairs, --sm-interactions, --dense-pairs and --met apply to --repr particles only");
+    }
+    if args.dense_pairs && args.pairs.is_none() && args.sm_interactions.is_none() {
+        bail!("--dense-pairs needs pair channels: add --pairs and/or --sm-interactions");
     }
     let repr = build(&args)?;
     let max_objects = if matches!(args.repr, ReprArg::Particles) { args.max_particles } else { usize::MAX };
@@ -260,11 +268,25 @@ pub fn run(args: Args, global: Global) -> Result<()> {
 
     let n = meta.label.len();
     let file_names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
-    let mut arrays: Vec<NpyArray<'_>> = features
-        .arrays
-        .iter()
-        .map(|a| NpyArray { name: &a.name, shape: &a.shape, data: NpyData::F32(&a.data) })
-        .collect();
+    if args.dense_pairs {
+        for a in &mut features.arrays {
+            if a.offsets.is_some() {
+                *a = oddity_repr::pairs::dense_pairs(a, args.max_particles);
+            }
+        }
+    }
+    // Ragged arrays (the pair rows) go with their offsets and each row's token pair.
+    let ragged: Vec<Ragged> = features.arrays.iter().filter_map(Ragged::of).collect();
+    let mut arrays: Vec<NpyArray<'_>> = Vec::new();
+    for a in &features.arrays {
+        arrays.push(NpyArray { name: &a.name, shape: &a.shape, data: NpyData::F32(&a.data) });
+        if let Some(r) = ragged.iter().find(|r| r.array == a.name) {
+            arrays.push(NpyArray { name: &r.offsets_name, shape: &r.offsets_shape, data: NpyData::I64(&r.offsets) });
+            if a.name == "pairs" {
+                arrays.push(NpyArray { name: "pair_ij", shape: &r.ij_shape, data: NpyData::I64(&r.ij) });
+            }
+        }
+    }
     let shape_n = [n];
     let shape_p = [meta.process_names.len()];
     let shape_f = [file_names.len()];
@@ -282,6 +304,40 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     let shapes: Vec<String> = features.arrays.iter().map(|a| format!("{} {:?}", a.name, a.shape)).collect();
     println!("{}: {} events, {} ({})", args.output.display(), n, repr.name(), shapes.join(", "));
     Ok(())
+}
+
+/// The extra arrays written with a ragged array `NAME`: `NAME_offsets` (`[N + 1]`, event e
+/// owning rows `offsets[e]..offsets[e + 1]`) and, for the pair rows, `pair_ij` (`[rows, 2]`,
+/// the token indices i ≤ j of each row).
+struct Ragged {
+    array: String,
+    offsets_name: String,
+    offsets: Vec<i64>,
+    offsets_shape: [usize; 1],
+    ij: Vec<i64>,
+    ij_shape: [usize; 2],
+}
+
+impl Ragged {
+    fn of(a: &oddity_repr::Array) -> Option<Self> {
+        let offsets = a.offsets.as_ref()?;
+        let mut ij = Vec::new();
+        if a.name == "pairs" {
+            ij.reserve(2 * a.shape[0]);
+            for w in offsets.windows(2) {
+                let k = oddity_repr::pairs::tokens_of_rows(w[1] - w[0]);
+                ij.extend(oddity_repr::pairs::pair_indices(k).flat_map(|(i, j)| [i as i64, j as i64]));
+            }
+        }
+        Some(Self {
+            array: a.name.clone(),
+            offsets_name: format!("{}_offsets", a.name),
+            offsets: offsets.iter().map(|&o| o as i64).collect(),
+            offsets_shape: [offsets.len()],
+            ij_shape: [ij.len() / 2, 2],
+            ij,
+        })
+    }
 }
 
 /// `OUT.npz` -> `OUT.<suffix>`.

@@ -276,7 +276,12 @@ mod tests {
         let vs = VarStore::new(Device::Cpu);
         let flow = SplineFlow::new(&vs.root(), 2, &FlowConfig { identity_init: false, ..FlowConfig::small() });
         let batch = FeatureBatch {
-            arrays: vec![Array { name: "x".into(), shape: vec![3, 2], data: vec![0.5, -1.0, 2.0, 0.1, -0.3, 0.7] }],
+            arrays: vec![Array {
+                name: "x".into(),
+                shape: vec![3, 2],
+                data: vec![0.5, -1.0, 2.0, 0.1, -0.3, 0.7],
+                offsets: None,
+            }],
         };
         let inputs = Inputs::from_batch(&batch, &[1.0, 3.0, 0.5], Device::Cpu);
         let (gain, noise) =
