@@ -17,17 +17,20 @@ pub struct FourMomentum {
 
 impl FourMomentum {
     /// From (E, pT, η, φ): p_x = pT cos φ, p_y = pT sin φ, p_z = pT sinh η.
+    #[inline]
     pub fn from_e_pt_eta_phi(e: f64, pt: f64, eta: f64, phi: f64) -> Self {
         let (sin, cos) = phi.sin_cos();
         Self { e, px: pt * cos, py: pt * sin, pz: pt * eta.sinh() }
     }
 
     /// Transverse momentum sqrt(p_x² + p_y²).
+    #[inline]
     pub fn pt(&self) -> f64 {
         self.px.hypot(self.py)
     }
 
     /// |p|² = p_x² + p_y² + p_z².
+    #[inline]
     pub fn p2(&self) -> f64 {
         self.px * self.px + self.py * self.py + self.pz * self.pz
     }
@@ -61,6 +64,7 @@ impl std::ops::AddAssign for FourMomentum {
 /// Computed from the exact floating-point remainder x mod 2π (`rem_euclid`), so the result is
 /// in [−π, π) and idempotent for every finite x; the subtraction form loses all precision for
 /// |x| ≳ 1e12 (found by fuzzing: `fuzz/regressions/csv_roundtrip-huge-phi-wrap`).
+#[inline]
 pub fn wrap_phi(x: f64) -> f64 {
     if (-PI..PI).contains(&x) {
         return x;

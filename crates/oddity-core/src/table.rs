@@ -274,6 +274,7 @@ impl EventTable {
     }
 
     /// The object index range of event `i`.
+    #[inline]
     pub fn object_range(&self, i: usize) -> std::ops::Range<usize> {
         self.offsets[i] as usize..self.offsets[i + 1] as usize
     }
@@ -282,6 +283,7 @@ impl EventTable {
     ///
     /// # Panics
     /// If `i >= self.len()`.
+    #[inline]
     pub fn event(&self, i: usize) -> Event<'_> {
         let r = self.object_range(i);
         Event {
@@ -358,6 +360,7 @@ impl<'a> Objects<'a> {
     }
 
     /// Object `i`.
+    #[inline]
     pub fn get(&self, i: usize) -> ObjectRef {
         ObjectRef { kind: self.kind[i], e: self.e[i], pt: self.pt[i], eta: self.eta[i], phi: self.phi[i] }
     }
@@ -381,6 +384,7 @@ pub struct ObjectRef {
 
 impl ObjectRef {
     /// The object's four-momentum.
+    #[inline]
     pub fn p4(&self) -> FourMomentum {
         FourMomentum::from_e_pt_eta_phi(self.e, self.pt, self.eta, self.phi)
     }

@@ -285,6 +285,7 @@ struct RowCursor<'a> {
 }
 
 impl<'a> RowCursor<'a> {
+    #[inline]
     fn take(&mut self) -> &'a mut [f32] {
         let len = match self.offsets {
             Some(o) => (o[self.next + 1] - o[self.next]) * self.stride,

@@ -113,9 +113,10 @@ impl PairKin {
 ///
 /// Same values as those two functions (to the last bit or two of f64 before the f32 store)
 /// with about a third of the transcendental calls: φ, p_T and the rapidity once per token;
-/// per pair ln Δ, ln(p_T,a + p_T,b) and ln m², from which ln kT = ln p_T,min + ln Δ,
-/// ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q follow (floors applied in the
-/// log domain, where they are the same since ln is monotonic). `kin` is scratch space.
+/// ln m² alone on the diagonal; per pair i < j ln Δ, ln(p_T,a + p_T,b) and ln m², from which
+/// ln kT = ln p_T,min + ln Δ, ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q
+/// follow (floors applied in the log domain, where they are the same since ln is monotonic).
+/// `kin` is scratch space.
 ///
 /// # Shapes
 /// - `out`: `[k(k+1)/2, C]` row-major for k = `tokens.len()`, rows in the order of
@@ -141,42 +142,44 @@ pub fn pair_channels(
     debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
     let ln_eps = EPS.ln();
     let mut rows = out.chunks_exact_mut(width);
+    let put = |row: &mut [f32], logs: [f64; 4]| {
+        for (slot, &k) in row.iter_mut().zip(channels) {
+            *slot = logs[k] as f32;
+        }
+    };
     for i in 0..n {
         let a = &kin[i];
-        for j in i..n {
-            let b = &kin[j];
+        // The diagonal: Δ = 0, so kT = 0; z = p_T/max(2p_T, eps), exactly 1/2 unless
+        // 2p_T < eps; m² = 4 m_a². The SM channel stays 0.
+        let diagonal = rows.next().expect("one output row per pair i <= j");
+        if !channels.is_empty() {
+            let twice = 2.0 * a.pt;
+            let ln_z = if twice >= EPS { -std::f64::consts::LN_2 } else { (a.pt / EPS).max(EPS).ln() };
+            let m2 = ((2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz)).max(EPS);
+            put(diagonal, [ln_eps, ln_z, ln_eps, m2.ln()]);
+        }
+        for b in &kin[i + 1..] {
             let row = rows.next().expect("one output row per pair i <= j");
-            let ptsum = a.pt + b.pt;
-            let ln_pt_sum = ptsum.max(EPS).ln();
+            let ln_pt_sum = (a.pt + b.pt).max(EPS).ln();
             if !channels.is_empty() {
-                let logs = if i == j {
-                    // Δ = 0, so kT = 0; z = 1/2; m² = 4 m_a².
-                    let m2 = ((2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz)).max(EPS);
-                    [ln_eps, (a.pt / ptsum.max(EPS)).max(EPS).ln(), ln_eps, m2.ln()]
+                let dy = a.y - b.y;
+                let dphi = wrap_phi(a.phi - b.phi);
+                let delta = (dy * dy + dphi * dphi).sqrt();
+                let ln_delta = delta.max(EPS).ln();
+                let ln_ptmin = a.ln_pt.min(b.ln_pt);
+                // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product
+                // decides in that corner, where ln Δ was floored.
+                let ln_kt = if delta >= EPS {
+                    (ln_ptmin + ln_delta).max(ln_eps)
                 } else {
-                    let dy = a.y - b.y;
-                    let dphi = wrap_phi(a.phi - b.phi);
-                    let delta = (dy * dy + dphi * dphi).sqrt();
-                    let ln_delta = delta.max(EPS).ln();
-                    let ln_ptmin = a.ln_pt.min(b.ln_pt);
-                    // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product
-                    // decides in that corner, where ln Δ was floored.
-                    let ln_kt = if delta >= EPS {
-                        (ln_ptmin + ln_delta).max(ln_eps)
-                    } else {
-                        (a.pt.min(b.pt) * delta).max(EPS).ln()
-                    };
-                    let ln_z = (ln_ptmin - ln_pt_sum).max(ln_eps);
-                    let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
-                    let m2 = (e * e - (px * px + py * py + pz * pz)).max(EPS);
-                    [ln_kt, ln_z, ln_delta, m2.ln()]
+                    (a.pt.min(b.pt) * delta).max(EPS).ln()
                 };
-                for (slot, &k) in row.iter_mut().zip(channels) {
-                    *slot = logs[k] as f32;
-                }
+                let ln_z = (ln_ptmin - ln_pt_sum).max(ln_eps);
+                let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
+                let m2 = (e * e - (px * px + py * py + pz * pz)).max(EPS);
+                put(row, [ln_kt, ln_z, ln_delta, m2.ln()]);
             }
             if let Some(mode) = sm
-                && i != j
                 && let Some(v) = crate::sm::vertex(a.code, b.code)
             {
                 row[channels.len()] = crate::sm::sm_value_at(v, ln_pt_sum, mode) as f32;
