@@ -70,6 +70,12 @@ pub struct Global {
     pub quiet: bool,
 }
 
+/// Jemalloc with transparent huge pages (`.cargo/config.toml`): fresh multi-gigabyte feature
+/// arrays without a page fault per 4 KiB.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
