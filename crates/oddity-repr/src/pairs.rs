@@ -97,7 +97,7 @@ impl PairKin {
             y: if use_eta { t.eta } else { weaver_rapidity(t) },
             phi: t.phi,
             pt: t.pt,
-            ln_pt: t.pt.ln(),
+            ln_pt: t.ln_pt,
             e: t.e,
             px: t.px,
             py: t.py,

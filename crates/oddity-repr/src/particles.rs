@@ -173,6 +173,7 @@ impl Representation for ParticleSet {
         }
         debug_assert_eq!(tokens.len(), self.real_tokens(event.objects.len()));
         let width = self.token_width();
+        let ln_floor = ln_gev(0.0);
         let (x, rest) = out.split_at_mut(1);
         let x = &mut *x[0];
         for (t, tok) in tokens.iter().enumerate() {
@@ -181,9 +182,10 @@ impl Representation for ParticleSet {
                 let ln_met = ln_gev(event.met) as f32;
                 row[..4].copy_from_slice(&[ln_met, ln_met, 0.0, event.met_phi as f32]);
             } else {
+                // ln max(p_T, 1e-3) = max(ln p_T, ln 1e-3): ln is monotonic.
                 row[..4].copy_from_slice(&[
                     ln_gev(tok.e) as f32,
-                    ln_gev(tok.pt) as f32,
+                    tok.ln_pt.max(ln_floor) as f32,
                     tok.eta as f32,
                     tok.phi as f32,
                 ]);

@@ -21,6 +21,8 @@ pub struct Token {
     pub eta: f64,
     /// Transverse momentum, GeV.
     pub pt: f64,
+    /// ln p_T (−∞ for p_T = 0), computed once for the token features and the pair channels.
+    pub ln_pt: f64,
     /// Azimuth atan2(p_y, p_x), rad.
     pub phi: f64,
 }
@@ -28,7 +30,8 @@ pub struct Token {
 impl Token {
     /// A token from its four-vector (GeV), with p_T = hypot(p_x, p_y) and φ = atan2(p_y, p_x).
     pub fn new(code: u8, e: f64, px: f64, py: f64, pz: f64, eta: f64) -> Self {
-        Self { code, e, px, py, pz, eta, pt: px.hypot(py), phi: py.atan2(px) }
+        let pt = px.hypot(py);
+        Self { code, e, px, py, pz, eta, pt, ln_pt: pt.ln(), phi: py.atan2(px) }
     }
 
     /// A token from an object's (E, p_T, η, φ) as read: p_T and φ are taken as they are
@@ -37,7 +40,7 @@ impl Token {
     /// mapped in as atan2 would.
     fn from_object(code: u8, p: oddity_core::fourvec::FourMomentum, pt: f64, eta: f64, phi: f64) -> Self {
         let phi = if phi.abs() <= std::f64::consts::PI { phi } else { p.py.atan2(p.px) };
-        Self { code, e: p.e, px: p.px, py: p.py, pz: p.pz, eta, pt, phi }
+        Self { code, e: p.e, px: p.px, py: p.py, pz: p.pz, eta, pt, ln_pt: pt.ln(), phi }
     }
 }
 
