@@ -148,8 +148,9 @@ pub trait Representation: Send + Sync {
     fn layout(&self) -> Vec<ArraySpec>;
 
     /// Encodes event `i` of `table`; `out[k]` is the (zeroed) entry of array `k` of the
-    /// layout for this event (for a ragged array, its [`Representation::ragged_rows`] rows). Implementations must not allocate per pair or per object in
-    /// the hot path; per-thread scratch space comes in `scratch`.
+    /// layout for this event (for a ragged array, its [`Representation::ragged_rows`] rows).
+    /// Implementations must not allocate per pair or per object in the hot path; per-thread
+    /// scratch space comes in `scratch`.
     fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]);
 
     /// The continuous columns the standardisation fits and scales (none by default).
