@@ -180,7 +180,7 @@ pub struct Inputs {
 }
 
 /// The pair channels of a particle set on a device as the representation encodes them, one
-/// row per pair i ≤ j of an event's real tokens (`oddity_repr::pairs::pair_indices`), and
+/// row per pair i ≤ j of an event's real tokens (`oddity_repr::pairs::row_pairs`), and
 /// what is needed to densify the rows of a batch of events into weaver's `[B, C, P, P]`
 /// layout (entries of padded tokens 0). Holding only real pairs takes about 1/40 of the
 /// dense layout's memory for DarkMachines events (9.7 rows of 400 cells per channel for the
@@ -206,14 +206,12 @@ impl PairRows {
         let offsets = pairs.offsets.clone().expect("the particle set's pairs array is ragged");
         let channels = pairs.stride();
         let p = slots as i64;
-        let mut cells = Vec::with_capacity(pairs.shape[0]);
-        for e in 0..offsets.len() - 1 {
-            let k = oddity_repr::pairs::tokens_of_rows(offsets[e + 1] - offsets[e]);
-            assert!(k <= slots, "event {e} has {k} tokens, more than the {slots} slots");
-            cells.extend(
-                oddity_repr::pairs::pair_indices(k).map(|(i, j)| (i as i64 * p + j as i64, j as i64 * p + i as i64)),
-            );
-        }
+        let cells = oddity_repr::pairs::row_pairs(&offsets)
+            .map(|(e, i, j)| {
+                assert!(j < slots, "event {e} has more tokens than the {slots} slots");
+                (i as i64 * p + j as i64, j as i64 * p + i as i64)
+            })
+            .collect();
         let values =
             Tensor::from_slice(&pairs.data).reshape([pairs.shape[0] as i64, channels as i64]).to_device(device);
         Self { values, offsets, cells, slots }

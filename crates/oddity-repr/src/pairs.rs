@@ -211,6 +211,18 @@ pub fn tokens_of_rows(rows: usize) -> usize {
     k
 }
 
+/// The token pair of every row of a ragged `pairs` array with these row offsets, as
+/// (event, i, j), in row order.
+///
+/// # Panics
+/// If an event's row count is not k(k+1)/2 for any k.
+pub fn row_pairs(offsets: &[usize]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    offsets
+        .windows(2)
+        .enumerate()
+        .flat_map(|(e, w)| pair_indices(tokens_of_rows(w[1] - w[0])).map(move |(i, j)| (e, i, j)))
+}
+
 /// The dense layout of weaver's ParT, `[N, C, p, p]`, of a particle set's ragged `pairs`
 /// array (`[rows, C]` with offsets): entry (c, i, j) = (c, j, i) = channel c of pair
 /// i ≤ j; 0 where i or j is a padded token.
@@ -222,15 +234,12 @@ pub fn dense_pairs(pairs: &crate::Array, p: usize) -> crate::Array {
     let c = pairs.stride();
     let events = offsets.len() - 1;
     let mut data = vec![0.0f32; events * c * p * p];
-    for (e, dense) in data.chunks_exact_mut(c * p * p).enumerate() {
-        let rows = pairs.row(e);
-        let k = tokens_of_rows(rows.len() / c);
-        assert!(k <= p, "event {e} has {k} tokens, more than the {p} slots");
-        for ((i, j), row) in pair_indices(k).zip(rows.chunks_exact(c)) {
-            for (ch, &v) in row.iter().enumerate() {
-                dense[ch * p * p + i * p + j] = v;
-                dense[ch * p * p + j * p + i] = v;
-            }
+    for ((e, i, j), row) in row_pairs(offsets).zip(pairs.data.chunks_exact(c)) {
+        assert!(j < p, "event {e} has more tokens than the {p} slots");
+        let dense = &mut data[e * c * p * p..(e + 1) * c * p * p];
+        for (ch, &v) in row.iter().enumerate() {
+            dense[ch * p * p + i * p + j] = v;
+            dense[ch * p * p + j * p + i] = v;
         }
     }
     crate::Array { name: pairs.name.clone(), shape: vec![events, c, p, p], data, offsets: None }
@@ -352,6 +361,13 @@ mod tests {
             assert_eq!(tokens_of_rows(ij.len()), k);
             assert!(ij.windows(2).all(|w| w[0] < w[1]) && ij.iter().all(|&(i, j)| i <= j && j < k));
         }
+    }
+
+    #[test]
+    fn row_pairs_follow_the_offsets() {
+        // Events of 1, 0 and 2 tokens.
+        let rows: Vec<_> = row_pairs(&[0, 1, 1, 4]).collect();
+        assert_eq!(rows, [(0, 0, 0), (2, 0, 0), (2, 0, 1), (2, 1, 1)]);
     }
 
     #[test]

@@ -321,14 +321,11 @@ struct Ragged {
 impl Ragged {
     fn of(a: &oddity_repr::Array) -> Option<Self> {
         let offsets = a.offsets.as_ref()?;
-        let mut ij = Vec::new();
-        if a.name == "pairs" {
-            ij.reserve(2 * a.shape[0]);
-            for w in offsets.windows(2) {
-                let k = oddity_repr::pairs::tokens_of_rows(w[1] - w[0]);
-                ij.extend(oddity_repr::pairs::pair_indices(k).flat_map(|(i, j)| [i as i64, j as i64]));
-            }
-        }
+        let ij: Vec<i64> = if a.name == "pairs" {
+            oddity_repr::pairs::row_pairs(offsets).flat_map(|(_, i, j)| [i as i64, j as i64]).collect()
+        } else {
+            Vec::new()
+        };
         Some(Self {
             array: a.name.clone(),
             offsets_name: format!("{}_offsets", a.name),
