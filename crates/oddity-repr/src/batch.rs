@@ -265,7 +265,7 @@ pub struct Scratch {
     pub tokens: Vec<crate::token::Token>,
     pub slots: Vec<Option<usize>>,
     pub rmm: Vec<crate::rmm::RmmObject>,
-    pub pair_kin: Vec<crate::pairs::PairKin>,
+    pub pairs: crate::pairs::PairScratch,
 }
 
 /// Events per parallel work item: large enough to amortise scheduling, small enough to

@@ -29,6 +29,7 @@ pub mod sm;
 pub mod split;
 pub mod standardize;
 pub mod token;
+pub mod vmath;
 
 pub use batch::{Array, ArraySpec, FeatureBatch, Representation, Scratch};
 pub use token::Token;

@@ -91,20 +91,12 @@ pub struct PairKin {
     code: u8,
 }
 
-impl PairKin {
-    fn new(t: &Token, use_eta: bool) -> Self {
-        Self {
-            y: if use_eta { t.eta } else { weaver_rapidity(t) },
-            phi: t.phi,
-            pt: t.pt,
-            ln_pt: t.ln_pt,
-            e: t.e,
-            px: t.px,
-            py: t.py,
-            pz: t.pz,
-            code: t.code,
-        }
-    }
+/// Reusable buffers of [`pair_channels`]: per-token kinematics and the arguments of the
+/// logarithms, taken four at a time ([`crate::vmath::ln_in_place`]).
+#[derive(Debug, Default)]
+pub struct PairScratch {
+    kin: Vec<PairKin>,
+    logs: Vec<f64>,
 }
 
 /// The pair channels of a particle set, kinematic ([`pair_features`]) then the SM channel
@@ -116,7 +108,8 @@ impl PairKin {
 /// ln m² alone on the diagonal; per pair i < j ln Δ, ln(p_T,a + p_T,b) and ln m², from which
 /// ln kT = ln p_T,min + ln Δ, ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q
 /// follow (floors applied in the log domain, where they are the same since ln is monotonic).
-/// `kin` is scratch space.
+/// The logarithms of an event are gathered and taken four at a time, in three passes: the
+/// per-token rapidities, then the arguments of every pair, then the channels.
 ///
 /// # Shapes
 /// - `out`: `[k(k+1)/2, C]` row-major for k = `tokens.len()`, rows in the order of
@@ -126,13 +119,31 @@ pub fn pair_channels(
     tokens: &[Token],
     pairs: Option<&PairConfig>,
     sm: Option<crate::sm::SmMode>,
-    kin: &mut Vec<PairKin>,
+    scratch: &mut PairScratch,
     out: &mut [f32],
 ) {
     let n = tokens.len();
     let use_eta = pairs.is_some_and(|c| c.use_eta);
+    let PairScratch { kin, logs } = scratch;
+
+    // Pass 1: per-token kinematics; weaver's rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20)).
+    logs.clear();
+    logs.extend(tokens.iter().map(|t| 1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)));
+    if !use_eta {
+        crate::vmath::ln_in_place(logs);
+    }
     kin.clear();
-    kin.extend(tokens.iter().map(|t| PairKin::new(t, use_eta)));
+    kin.extend(tokens.iter().zip(logs.iter()).map(|(t, &ln_arg)| PairKin {
+        y: if use_eta { t.eta } else { 0.5 * ln_arg },
+        phi: t.phi,
+        pt: t.pt,
+        ln_pt: t.ln_pt,
+        e: t.e,
+        px: t.px,
+        py: t.py,
+        pz: t.pz,
+        code: t.code,
+    }));
     let channels: &[usize] = match pairs.map(|c| c.set) {
         None => &[],
         Some(PairSet::DeltaMass) => &[2, 3],
@@ -140,8 +151,36 @@ pub fn pair_channels(
     };
     let width = channels.len() + usize::from(sm.is_some());
     debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
+    let kinematic = !channels.is_empty();
+
+    // Pass 2: the arguments of the logarithms, per row (p_T,a + p_T,b, Δ, m²), floored at
+    // eps; the diagonal's first two are unused (1). Only p_T,a + p_T,b for the SM channel alone.
+    let per_row = if kinematic { 3 } else { 1 };
+    logs.clear();
+    for (i, a) in kin.iter().enumerate() {
+        if kinematic {
+            // The diagonal: Δ = 0, so kT = 0; m² = 4 m_a².
+            let m2 = (2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz);
+            logs.extend([1.0, 1.0, m2.max(EPS)]);
+        } else {
+            logs.push(1.0);
+        }
+        for b in &kin[i + 1..] {
+            let pt_sum = (a.pt + b.pt).max(EPS);
+            if kinematic {
+                let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
+                let m2 = e * e - (px * px + py * py + pz * pz);
+                logs.extend([pt_sum, delta(a, b).max(EPS), m2.max(EPS)]);
+            } else {
+                logs.push(pt_sum);
+            }
+        }
+    }
+    crate::vmath::ln_in_place(logs);
+
+    // Pass 3: the channels.
     let ln_eps = EPS.ln();
-    let mut rows = out.chunks_exact_mut(width);
+    let mut rows = out.chunks_exact_mut(width).zip(logs.chunks_exact(per_row));
     let put = |row: &mut [f32], logs: [f64; 4]| {
         for (slot, &k) in row.iter_mut().zip(channels) {
             *slot = logs[k] as f32;
@@ -149,35 +188,28 @@ pub fn pair_channels(
     };
     for i in 0..n {
         let a = &kin[i];
-        // The diagonal: Δ = 0, so kT = 0; z = p_T/max(2p_T, eps), exactly 1/2 unless
-        // 2p_T < eps; m² = 4 m_a². The SM channel stays 0.
-        let diagonal = rows.next().expect("one output row per pair i <= j");
-        if !channels.is_empty() {
+        let (diagonal, ln) = rows.next().expect("one output row per pair i <= j");
+        if kinematic {
+            // z = p_T/max(2p_T, eps), exactly 1/2 unless 2p_T < eps. The SM channel stays 0.
             let twice = 2.0 * a.pt;
             let ln_z = if twice >= EPS { -std::f64::consts::LN_2 } else { (a.pt / EPS).max(EPS).ln() };
-            let m2 = ((2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz)).max(EPS);
-            put(diagonal, [ln_eps, ln_z, ln_eps, m2.ln()]);
+            put(diagonal, [ln_eps, ln_z, ln_eps, ln[2]]);
         }
         for b in &kin[i + 1..] {
-            let row = rows.next().expect("one output row per pair i <= j");
-            let ln_pt_sum = (a.pt + b.pt).max(EPS).ln();
-            if !channels.is_empty() {
-                let dy = a.y - b.y;
-                let dphi = wrap_phi(a.phi - b.phi);
-                let delta = (dy * dy + dphi * dphi).sqrt();
-                let ln_delta = delta.max(EPS).ln();
+            let (row, ln) = rows.next().expect("one output row per pair i <= j");
+            let ln_pt_sum = ln[0];
+            if kinematic {
+                let ln_delta = ln[1];
                 let ln_ptmin = a.ln_pt.min(b.ln_pt);
                 // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product
                 // decides in that corner, where ln Δ was floored.
-                let ln_kt = if delta >= EPS {
+                let ln_kt = if ln_delta > ln_eps {
                     (ln_ptmin + ln_delta).max(ln_eps)
                 } else {
-                    (a.pt.min(b.pt) * delta).max(EPS).ln()
+                    (a.pt.min(b.pt) * delta(a, b)).max(EPS).ln()
                 };
                 let ln_z = (ln_ptmin - ln_pt_sum).max(ln_eps);
-                let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
-                let m2 = (e * e - (px * px + py * py + pz * pz)).max(EPS);
-                put(row, [ln_kt, ln_z, ln_delta, m2.ln()]);
+                put(row, [ln_kt, ln_z, ln_delta, ln[2]]);
             }
             if let Some(mode) = sm
                 && let Some(v) = crate::sm::vertex(a.code, b.code)
@@ -186,6 +218,13 @@ pub fn pair_channels(
             }
         }
     }
+}
+
+/// Δ = sqrt(Δy² + wrap(Δφ)²) of two tokens.
+fn delta(a: &PairKin, b: &PairKin) -> f64 {
+    let dy = a.y - b.y;
+    let dphi = wrap_phi(a.phi - b.phi);
+    (dy * dy + dphi * dphi).sqrt()
 }
 
 /// The token pairs (i, j), i ≤ j, of an event with `k` real tokens, in the row order of the
@@ -347,7 +386,7 @@ mod tests {
         let c = pairs.map_or(0, |cfg| cfg.set.channels()) + usize::from(sm.is_some());
         let rows = toks.len() * (toks.len() + 1) / 2;
         let mut ragged = vec![0.0f32; rows * c];
-        pair_channels(toks, pairs, sm, &mut Vec::new(), &mut ragged);
+        pair_channels(toks, pairs, sm, &mut PairScratch::default(), &mut ragged);
         let array =
             crate::Array { name: "pairs".into(), shape: vec![rows, c], data: ragged, offsets: Some(vec![0, rows]) };
         dense_pairs(&array, p).data

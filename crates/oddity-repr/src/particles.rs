@@ -182,9 +182,10 @@ impl Representation for ParticleSet {
                 let ln_met = ln_gev(event.met) as f32;
                 row[..4].copy_from_slice(&[ln_met, ln_met, 0.0, event.met_phi as f32]);
             } else {
-                // ln max(p_T, 1e-3) = max(ln p_T, ln 1e-3): ln is monotonic.
+                // ln max(x, 1e-3) = max(ln x, ln 1e-3): ln is monotonic (a NaN ln of a
+                // negative E gives the floor either way).
                 row[..4].copy_from_slice(&[
-                    ln_gev(tok.e) as f32,
+                    tok.ln_e.max(ln_floor) as f32,
                     tok.ln_pt.max(ln_floor) as f32,
                     tok.eta as f32,
                     tok.phi as f32,
@@ -209,7 +210,7 @@ impl Representation for ParticleSet {
             next += 1;
         }
         if self.pair_channels() > 0 {
-            pair_channels(&tokens, self.pairs.as_ref(), self.sm, &mut scratch.pair_kin, &mut *rest[next]);
+            pair_channels(&tokens, self.pairs.as_ref(), self.sm, &mut scratch.pairs, &mut *rest[next]);
         }
         scratch.tokens = tokens;
     }

@@ -23,6 +23,8 @@ pub struct Token {
     pub pt: f64,
     /// ln p_T (−∞ for p_T = 0), computed once for the token features and the pair channels.
     pub ln_pt: f64,
+    /// ln E (−∞ for E = 0), for the token features.
+    pub ln_e: f64,
     /// Azimuth atan2(p_y, p_x), rad.
     pub phi: f64,
 }
@@ -31,16 +33,7 @@ impl Token {
     /// A token from its four-vector (GeV), with p_T = hypot(p_x, p_y) and φ = atan2(p_y, p_x).
     pub fn new(code: u8, e: f64, px: f64, py: f64, pz: f64, eta: f64) -> Self {
         let pt = px.hypot(py);
-        Self { code, e, px, py, pz, eta, pt, ln_pt: pt.ln(), phi: py.atan2(px) }
-    }
-
-    /// A token from an object's (E, p_T, η, φ) as read: p_T and φ are taken as they are
-    /// rather than recomputed from p_x, p_y (equal to rounding, and two libm calls less per
-    /// object); φ outside [−π, π] (the reader keeps values within 1e-6 rad beyond ±π) is
-    /// mapped in as atan2 would.
-    fn from_object(code: u8, p: oddity_core::fourvec::FourMomentum, pt: f64, eta: f64, phi: f64) -> Self {
-        let phi = if phi.abs() <= std::f64::consts::PI { phi } else { p.py.atan2(p.px) };
-        Self { code, e: p.e, px: p.px, py: p.py, pz: p.pz, eta, pt, ln_pt: pt.ln(), phi }
+        Self { code, e, px, py, pz, eta, pt, ln_pt: pt.ln(), ln_e: e.ln(), phi: py.atan2(px) }
     }
 }
 
@@ -75,15 +68,44 @@ const INSERTION_MAX: usize = 32;
 
 /// Fills `tokens` with the (at most `max`) highest-pT objects of `event`, pT-descending.
 /// `order` is scratch space.
+///
+/// p_T, η and φ are taken as read rather than recomputed from the four-vector (equal to
+/// rounding, and libm calls saved); φ outside [−π, π] (the reader keeps values within 1e-6
+/// rad beyond ±π) is mapped in as atan2 would. The four-vectors and logarithms are computed
+/// four tokens at a time ([`crate::vmath::object_parts`]).
 pub fn event_tokens(event: &Event<'_>, max: usize, order: &mut Vec<usize>, tokens: &mut Vec<Token>) {
     pt_order(event, order);
     tokens.clear();
-    for &i in order.iter().take(max) {
-        let o = event.objects.get(i);
-        let p = o.p4();
-        tokens.push(Token::from_object(o.kind.code(), p, o.pt, o.eta, o.phi));
+    let kept = &order[..order.len().min(max)];
+    for group in kept.chunks(LANES) {
+        // Unused lanes hold (1, 1, 0, 0), harmless to every function.
+        let (mut e, mut pt, mut eta, mut phi) = ([1.0; LANES], [1.0; LANES], [0.0; LANES], [0.0; LANES]);
+        let mut code = [0u8; LANES];
+        for (k, &o) in group.iter().enumerate() {
+            let obj = event.objects.get(o);
+            (code[k], e[k], pt[k], eta[k], phi[k]) = (obj.kind.code(), obj.e, obj.pt, obj.eta, obj.phi);
+        }
+        let [px, py, pz, ln_pt, ln_e] = crate::vmath::object_parts(e, pt, eta, phi);
+        for k in 0..group.len() {
+            let phi = if phi[k].abs() <= std::f64::consts::PI { phi[k] } else { py[k].atan2(px[k]) };
+            tokens.push(Token {
+                code: code[k],
+                e: e[k],
+                px: px[k],
+                py: py[k],
+                pz: pz[k],
+                eta: eta[k],
+                pt: pt[k],
+                ln_pt: ln_pt[k],
+                ln_e: ln_e[k],
+                phi,
+            });
+        }
     }
 }
+
+/// Tokens computed together by [`event_tokens`].
+const LANES: usize = 4;
 
 #[cfg(test)]
 mod tests {
