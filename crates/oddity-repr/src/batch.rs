@@ -264,7 +264,7 @@ pub struct Scratch {
     pub order: Vec<usize>,
     pub tokens: Vec<crate::token::Token>,
     pub slots: Vec<Option<usize>>,
-    pub rmm: Vec<crate::rmm::RmmObject>,
+    pub rmm: crate::rmm::RmmScratch,
     pub pairs: crate::pairs::PairScratch,
 }
 

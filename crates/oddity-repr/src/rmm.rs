@@ -18,11 +18,12 @@
 //! flattened row-major and the excluded cells of the variant are removed. RMM inputs are never
 //! standardised.
 
-use oddity_core::fourvec::{FourMomentum, pair_mass, rapidity};
+use oddity_core::fourvec::{FourMomentum, pair_mass};
 use oddity_core::{EventTable, ObjectKind};
 use serde::{Deserialize, Serialize};
 
 use crate::token::pt_order;
+use crate::vmath::LANES;
 use crate::{ArraySpec, Representation, Scratch};
 
 /// √s of the LHC run, GeV.
@@ -140,10 +141,12 @@ impl RmmConfig {
 }
 
 /// One object kept in the matrix.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RmmObject {
     /// Matrix index r(t, k).
     pub index: usize,
+    /// Position of the object in its event.
+    pub object: usize,
     /// Transverse energy E·pT/|p|, GeV.
     pub et: f64,
     /// Rapidity (η where E ≤ |p_z|).
@@ -175,52 +178,68 @@ impl Rmm {
     }
 
     /// Fills the full D×D matrix of event `i` into `m` (row-major, zeroed by the caller).
-    /// `order` and `objects` are scratch space.
     ///
     /// # Shapes
     /// - `m`: `[D, D]`
-    pub fn matrix(
-        &self,
-        table: &EventTable,
-        i: usize,
-        order: &mut Vec<usize>,
-        objects: &mut Vec<RmmObject>,
-        m: &mut [f64],
-    ) {
-        self.cells(table, i, order, objects, |cell, v| m[cell] = v);
+    pub fn matrix(&self, table: &EventTable, i: usize, scratch: &mut RmmScratch, m: &mut [f64]) {
+        self.cells(table, i, scratch, |cell, v| m[cell] = v);
     }
 
     /// Calls `put(cell, value)` for every cell of event `i`'s matrix that is not 0 by
     /// construction (cell = row·D + column; the others are 0): at most (1 + k)² calls for k
     /// kept objects instead of D². `order` and `objects` are scratch space.
-    fn cells(
-        &self,
-        table: &EventTable,
-        i: usize,
-        order: &mut Vec<usize>,
-        objects: &mut Vec<RmmObject>,
-        mut put: impl FnMut(usize, f64),
-    ) {
+    ///
+    /// The four-vectors, rapidities and cosh − 1 are computed four objects or pairs at a time
+    /// ([`crate::vmath`]); p_T is taken as read.
+    fn cells(&self, table: &EventTable, i: usize, scratch: &mut RmmScratch, mut put: impl FnMut(usize, f64)) {
         let cfg = &self.config;
         let (n, d) = (cfg.per_type, cfg.dim());
         let event = table.event(i);
+        let RmmScratch { order, objects, values } = scratch;
         pt_order(&event, order);
+        // The kept objects, in matrix order (block by block, rank by rank: a rank k > 0
+        // follows rank k − 1 of its type), with their positions in the event.
         let mut counts = [0usize; TYPES];
         objects.clear();
         for &o in order.iter() {
-            let obj = event.objects.get(o);
-            let t = block(obj.kind);
-            if counts[t] == n {
-                continue;
+            let t = block(event.objects.kind[o]);
+            if counts[t] < n {
+                objects.push(RmmObject { index: cfg.index(t, counts[t]), object: o, ..RmmObject::default() });
+                counts[t] += 1;
             }
-            let p = obj.p4();
-            let pabs = p.p2().sqrt();
-            let et = if pabs > 0.0 { p.e * p.pt() / pabs } else { 0.0 };
-            objects.push(RmmObject { index: cfg.index(t, counts[t]), et, y: rapidity(p.e, p.pz, obj.eta), p });
-            counts[t] += 1;
         }
-        // Matrix order: block by block, rank by rank; a rank k > 0 follows rank k − 1 of its type.
         objects.sort_unstable_by_key(|o| o.index);
+        // Four-vectors, E_T = E·pT/|p| and the rapidity argument (E + p_z)/(E − p_z).
+        let obj = &event.objects;
+        values.clear();
+        for group in objects.chunks_mut(LANES) {
+            let (mut pt, mut eta, mut phi) = ([1.0; LANES], [0.0; LANES], [0.0; LANES]);
+            for (k, o) in group.iter().enumerate() {
+                (pt[k], eta[k], phi[k]) = (obj.pt[o.object], obj.eta[o.object], obj.phi[o.object]);
+            }
+            let [px, py, pz] = crate::vmath::momenta(pt, eta, phi);
+            for (k, o) in group.iter_mut().enumerate() {
+                let e = obj.e[o.object];
+                o.p = FourMomentum { e, px: px[k], py: py[k], pz: pz[k] };
+                let pabs = o.p.p2().sqrt();
+                o.et = if pabs > 0.0 { e * pt[k] / pabs } else { 0.0 };
+                values.push(if e > pz[k].abs() { (e + pz[k]) / (e - pz[k]) } else { 1.0 });
+            }
+        }
+        // y = ½ ln((E + p_z)/(E − p_z)), or η where E ≤ |p_z| (oddity_core::fourvec::rapidity).
+        crate::vmath::ln_in_place(values);
+        for (o, &ln) in objects.iter_mut().zip(values.iter()) {
+            o.y = if o.p.e > o.p.pz.abs() { 0.5 * ln } else { obj.eta[o.object] };
+        }
+        // cosh − 1 of y per object, then of (y_b − y_a)/2 per pair a < b, in that order.
+        values.clear();
+        values.extend(objects.iter().map(|o| o.y));
+        for (a, oa) in objects.iter().enumerate() {
+            values.extend(objects[a + 1..].iter().map(|ob| 0.5 * (ob.y - oa.y)));
+        }
+        crate::vmath::cosh_m1_in_place(values);
+        let (cosh_y, mut cosh_pairs) = values.split_at(objects.len());
+
         let met = event.met;
         let (metx, mety) = (met * event.met_phi.cos(), met * event.met_phi.sin());
         put(0, met / SQRT_S);
@@ -230,7 +249,7 @@ impl Rmm {
                 let mt2 = (oa.et + met).powi(2) - (oa.p.px + metx).powi(2) - (oa.p.py + mety).powi(2);
                 put(r, mt2.max(0.0).sqrt() / SQRT_S);
             }
-            put(r * d, oa.y.cosh() - 1.0);
+            put(r * d, cosh_y[a]);
             let diagonal = if (r - 1) % n == 0 {
                 oa.et / SQRT_S
             } else {
@@ -238,12 +257,24 @@ impl Rmm {
                 if prev + oa.et > 0.0 { (prev - oa.et) / (prev + oa.et) } else { 0.0 }
             };
             put(r * d + r, diagonal);
-            for ob in &objects[a + 1..] {
+            let later = &objects[a + 1..];
+            let (cosh_half_dy, rest) = cosh_pairs.split_at(later.len());
+            cosh_pairs = rest;
+            for (ob, &c) in later.iter().zip(cosh_half_dy) {
                 put(r * d + ob.index, pair_mass(oa.p, ob.p) / SQRT_S);
-                put(ob.index * d + r, (0.5 * (ob.y - oa.y)).cosh() - 1.0);
+                put(ob.index * d + r, c);
             }
         }
     }
+}
+
+/// Reusable buffers of [`Rmm`]'s encoder.
+#[derive(Debug, Default)]
+pub struct RmmScratch {
+    order: Vec<usize>,
+    objects: Vec<RmmObject>,
+    /// Arguments and results of the vectorised functions.
+    values: Vec<f64>,
 }
 
 impl Representation for Rmm {
@@ -261,7 +292,7 @@ impl Representation for Rmm {
         // Only the cells that can be non-zero are written (the row arrives zeroed).
         let x = &mut *out[0];
         let position = &self.position;
-        self.cells(table, i, &mut scratch.order, &mut scratch.rmm, |cell, v| {
+        self.cells(table, i, &mut scratch.rmm, |cell, v| {
             if let Some(k) = position[cell] {
                 x[k] = v as f32;
             }

@@ -15,7 +15,7 @@
 use wide::f64x4;
 
 /// Lanes per vector.
-const LANES: usize = 4;
+pub const LANES: usize = 4;
 
 /// `f(x)` for every element of `v`, in place, [`LANES`] at a time; the lanes past the end of
 /// a short last chunk are filled with `pad` (a value `f` takes without trouble).
@@ -58,13 +58,34 @@ pub fn sinh(x: f64x4) -> f64x4 {
     f64x4::new(out)
 }
 
-/// For four objects given as (E, p_T, η, φ) (GeV, rad): their
-/// `[p_x, p_y, p_z, ln p_T, ln E]`, each over the four lanes, with p_x = p_T cos φ,
-/// p_y = p_T sin φ, p_z = p_T sinh η (`oddity_core::fourvec::FourMomentum::from_e_pt_eta_phi`).
-pub fn object_parts(e: [f64; LANES], pt: [f64; LANES], eta: [f64; LANES], phi: [f64; LANES]) -> [[f64; LANES]; 5] {
-    let (e, pt) = (f64x4::new(e), f64x4::new(pt));
+/// cosh x − 1 of every element, in place, as t²/(2(t + 1)) with t = e^|x| − 1: no
+/// cancellation for small x (cosh x − 1 ≈ x²/2), where computing cosh x first loses the
+/// low bits (inf for |x| > ln f64::MAX ≈ 709.8, where e^|x| overflows).
+pub fn cosh_m1_in_place(v: &mut [f64]) {
+    map_in_place(v, 0.0, |x| {
+        let t = x.abs().exp_m1();
+        // As (t/2)·(t/(t + 1)), so that t² does not overflow first; that is NaN once t
+        // overflows, where cosh x − 1 is inf.
+        let r = f64x4::splat(0.5) * t * (t / (t + f64x4::ONE));
+        t.is_inf().select(t, r)
+    });
+}
+
+/// For four objects given as (p_T, η, φ) (GeV, rad): their `[p_x, p_y, p_z]`, each over the
+/// four lanes, with p_x = p_T cos φ, p_y = p_T sin φ, p_z = p_T sinh η
+/// (`oddity_core::fourvec::FourMomentum::from_e_pt_eta_phi`).
+pub fn momenta(pt: [f64; LANES], eta: [f64; LANES], phi: [f64; LANES]) -> [[f64; LANES]; 3] {
+    let pt = f64x4::new(pt);
     let (sin, cos) = f64x4::new(phi).sin_cos();
-    [pt * cos, pt * sin, pt * sinh(f64x4::new(eta)), pt.ln(), e.ln()].map(|v| v.to_array())
+    [pt * cos, pt * sin, pt * sinh(f64x4::new(eta))].map(|v| v.to_array())
+}
+
+/// For four objects given as (E, p_T, η, φ) (GeV, rad): their
+/// `[p_x, p_y, p_z, ln p_T, ln E]` ([`momenta`] and the logarithms), each over the four lanes.
+pub fn object_parts(e: [f64; LANES], pt: [f64; LANES], eta: [f64; LANES], phi: [f64; LANES]) -> [[f64; LANES]; 5] {
+    let [px, py, pz] = momenta(pt, eta, phi);
+    let [ln_pt, ln_e] = [pt, e].map(|v| f64x4::new(v).ln().to_array());
+    [px, py, pz, ln_pt, ln_e]
 }
 
 #[cfg(test)]
@@ -148,5 +169,33 @@ mod tests {
                 assert!(ulps(ln_pt[k], pt[k].ln()) <= 1 && ulps(ln_e[k], e[k].ln()) <= 1);
             }
         }
+    }
+
+    #[test]
+    fn cosh_m1_agrees_with_libm_and_keeps_small_values() {
+        use rand::Rng;
+        let mut rng = crate::event_rng(6, 0);
+        let mut x: Vec<f64> = (0..20_000).map(|_| rng.random_range(-12.0..12.0)).collect();
+        x.extend([0.5, 1.0, 22.0, -700.0]);
+        let mut y = x.clone();
+        cosh_m1_in_place(&mut y);
+        for (&a, &b) in x.iter().zip(&y) {
+            // Away from 0, cosh x − 1 of libm is accurate: a few ulps apart.
+            if a.abs() > 0.5 {
+                let want = a.cosh() - 1.0;
+                assert!(ulps(want, b) <= 8, "cosh {a} - 1: libm {want} vs {b}");
+            }
+        }
+        // Near 0: the series x²/2 + x⁴/24 + x⁶/720 + x⁸/40320, where cosh x − 1 computed directly keeps few digits.
+        let mut small = [0.0, 1e-9, -3e-5, 1e-3];
+        cosh_m1_in_place(&mut small);
+        for (&a, &b) in [0.0f64, 1e-9, -3e-5, 1e-3].iter().zip(&small) {
+            let x2 = a * a;
+            let want = x2 / 2.0 * (1.0 + x2 / 12.0 * (1.0 + x2 / 30.0 * (1.0 + x2 / 56.0)));
+            assert!((b - want).abs() <= 4.0 * f64::EPSILON * want, "cosh {a} - 1: {want} vs {b}");
+        }
+        let mut huge = [711.0, -800.0];
+        cosh_m1_in_place(&mut huge);
+        assert_eq!(huge, [f64::INFINITY; 2]);
     }
 }
