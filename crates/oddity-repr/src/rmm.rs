@@ -187,7 +187,7 @@ impl Rmm {
 
     /// Calls `put(cell, value)` for every cell of event `i`'s matrix that is not 0 by
     /// construction (cell = row·D + column; the others are 0): at most (1 + k)² calls for k
-    /// kept objects instead of D². `order` and `objects` are scratch space.
+    /// kept objects instead of D². `scratch` is reused from event to event.
     ///
     /// The four-vectors, rapidities and cosh − 1 are computed four objects or pairs at a time
     /// ([`crate::vmath`]); p_T is taken as read.

@@ -2,6 +2,8 @@
 
 use oddity_core::Event;
 
+use crate::vmath::LANES;
+
 /// Type code of the MET pseudo-token (physics-spec §1; particle set with `met = "token"`).
 pub const MET_CODE: u8 = 8;
 
@@ -103,9 +105,6 @@ pub fn event_tokens(event: &Event<'_>, max: usize, order: &mut Vec<usize>, token
         }
     }
 }
-
-/// Tokens computed together by [`event_tokens`].
-const LANES: usize = 4;
 
 #[cfg(test)]
 mod tests {
