@@ -13,8 +13,9 @@
 #   STREAM=2048 bench/repr.sh        # also both sides batch after batch of 2048 events into one buffer
 #
 # Two like-for-like comparisons, each side with the efficient NumPy encoders (pair features and
-# RMM computed on the list of real pairs only): (1) output allocated by every call (Oddity
-# `encode`, NumPy `np.zeros`), (2) output preallocated once and refilled by every run (Oddity
+# RMM computed on the list of real pairs only, both written as ragged rows): (1) output
+# allocated by every call (Oddity `encode`, NumPy `np.zeros`/`np.empty`), (2) output
+# preallocated once and refilled by every run (Oddity
 # `encode_into`, NumPy `fill(0)` then the same encoders), where neither side pays the page
 # faults of fresh memory. Also shown: Oddity on one thread, and the straightforward dense NumPy
 # variants (weaver-style [P, P] pair grid, dense 36 x 36 RMM).
@@ -98,7 +99,7 @@ o1 = {x["repr"]: x for x in json.load(open(p + ".oddity1.json"))["results"]} if 
 dense = {x["repr"]: x for x in json.load(open(p + ".numpy_dense.json"))["results"]}
 print(open(p + ".machine.txt").read().rstrip())
 label = {"fixed": "fixed per-type (72)", "fixed18": "fixed any-type 18 (92)", "particles": "particles P=20",
-         "part4sm": "particles + part4 + SM", "rmm": "RMM atlas (1287)"}
+         "part4sm": "particles + part4 + SM", "rmm": "RMM atlas (1287), stored cells"}
 med = statistics.median
 print(f"\n{rounds} interleaved rounds (Oddity, then NumPy, all representations, each best of its runs); "
       "events/s are medians over rounds, ratios the median of the per-round ratios; encoding only (parsing excluded)\n")

@@ -13,7 +13,10 @@ by chunk (no per-event Python loop in the encoding):
              pairs [n_pairs, 5] (ln kT, ln z, ln Δ, ln m², SM running), pairs_offsets [N + 1]
              (event e's rows are pairs[offsets[e]:offsets[e + 1]], k(k + 1)/2 for k real
              tokens, in the order i = 0..k-1, j = i..k-1), pair_ij [n_pairs, 2] (i, j)
-- rmm        ATLAS RMM, 5 types × 7, D = 36, nine mass cells removed: x [N, 1287]
+- rmm        ATLAS RMM, 5 types × 7, D = 36, nine mass cells removed, 1287 columns, stored
+             sparse: x [n_cells] f32 (event e's cells are x[offsets[e]:offsets[e + 1]]),
+             x_offsets [N + 1], cells [n_cells] int64 (each value's column); only the cells
+             not 0 by construction (rmm-dense: the dense x [N, 1287], the straightforward way)
 
 Encoding is timed separately from parsing; results in events/s of the encoding.
 
@@ -23,14 +26,15 @@ Encoding is timed separately from parsing; results in events/s of the encoding.
 `--check` encodes FILE (repeat 1) and compares every array of an `oddity features` npz of the
 same file (representation arrays and the common label/weight/event_id/... arrays): f32 arrays
 with |a − b| <= max(1e-5·|b|, 1e-5), integer and string arrays (pairs_offsets and pair_ij
-included) exactly. Prints the maximum deviations and exits 1 on any mismatch. Requires numpy
-only.
+included) exactly; the RMM's stored cells as dense matrices (x) and which cells are stored
+(stored_cells), since an event's cells may come in another order. Prints the maximum
+deviations and exits 1 on any mismatch. Requires numpy only.
 
-Timing modes: output allocated by every call (`np.zeros`; the ragged pair arrays `np.empty`,
-sized from the per-event pair counts computed in the call), and with `--reuse` output
-preallocated once and refilled by every run (dense arrays `fill(0)`; the pair counts and
-offsets are computed in every run and the rows written into slices of the preallocated
-ragged buffers). `part4sm-dense` keeps the weaver-style dense pairs [N, 5, P, P].
+Timing modes: output allocated by every call (`np.zeros`; the ragged arrays (pair rows, RMM
+cells) `np.empty`, sized from the per-event row counts computed in the call), and with
+`--reuse` output preallocated once and refilled by every run (dense arrays `fill(0)`; the
+row counts and offsets are computed in every run and the rows written into slices of the
+preallocated ragged buffers). `part4sm-dense` keeps the weaver-style dense pairs [N, 5, P, P].
 """
 
 import argparse
@@ -329,11 +333,18 @@ RMM_D = 5 * RMM_N + 1
 RMM_BLOCK = np.array([-1, 0, 1, 3, 3, 2, 2, 4], dtype=np.int64)
 
 
-def rmm_kept_cells():
+def rmm_excluded():
     n = RMM_N
     j1, j2, b1, b2 = 1, 2, 1 + n, 2 + n
     mu1, e1, g1 = 1 + 2 * n, 1 + 3 * n, 1 + 4 * n
-    excl = {(j1, j2), (j1, b1), (b1, b2), (j1, e1), (j1, mu1), (j1, g1), (b1, e1), (b1, mu1), (b1, g1)}
+    return [(j1, j2), (j1, b1), (b1, b2), (j1, e1), (j1, mu1), (j1, g1), (b1, e1), (b1, mu1), (b1, g1)]
+
+
+RMM_EXCLUDED = rmm_excluded()
+
+
+def rmm_kept_cells():
+    excl = set(RMM_EXCLUDED)
     pos = np.full(RMM_D * RMM_D, -1, dtype=np.int64)
     k = 0
     for r in range(RMM_D):
@@ -347,9 +358,10 @@ def rmm_kept_cells():
 RMM_POS, RMM_WIDTH = rmm_kept_cells()
 
 
-def rmm(c, out):
-    """x [n, 1287]: the ATLAS RMM (physics-spec §5.5), computed on the kept objects only
-    (compact [n, K, K] pair arrays in matrix-index order), scattered into the cells."""
+def rmm_cells(c):
+    """The ATLAS RMM (physics-spec §5.5) of a chunk as (event, column, value) of its stored
+    cells (those not 0 by construction and not excluded), computed on the kept objects only
+    (compact [n, K, K] pair arrays in matrix-index order), grouped by cell kind."""
     s = pt_sorted(c)
     n = s["code"].shape[0]
     blk = RMM_BLOCK[s["code"]]
@@ -374,21 +386,22 @@ def rmm(c, out):
     y = np.where(e <= np.abs(pz), g["eta"], 0.5 * np.log((e + pz) / (e - pz)))
     met = c["met"]
     metx, mety = met * np.cos(c["met_phi"]), met * np.sin(c["met_phi"])
-    x = out["x"]
+    parts = []
 
     def put(ev, cells, vals):
-        # Scatter values of matrix cells (row·D + col) into the kept output columns.
+        # Values of matrix cells (row·D + col), kept output columns only.
         pos = RMM_POS[cells]
         kept = pos >= 0
-        x[ev[kept], pos[kept]] = vals[kept]
+        parts.append((ev[kept], pos[kept], vals[kept]))
 
-    x[:, RMM_POS[0]] = met / SQRT_S
+    put(np.arange(n), np.zeros(n, np.int64), met / SQRT_S)
     ev = np.nonzero(present)[0]
     r = idx[present]
     # Row 0: transverse mass with MET; column 0: cosh(y) − 1.
     mt2 = (et + met[:, None]) ** 2 - (px + metx[:, None]) ** 2 - (py + mety[:, None]) ** 2
-    mt = np.where(met[:, None] > 0, np.sqrt(np.maximum(mt2, 0.0)) / SQRT_S, 0.0)
-    put(ev, r, mt[present])
+    mt = np.sqrt(np.maximum(mt2, 0.0)) / SQRT_S
+    with_met = present & (met[:, None] > 0)
+    put(np.nonzero(with_met)[0], idx[with_met], mt[with_met])
     put(ev, r * RMM_D, (np.cosh(y) - 1.0)[present])
     # Diagonal: E_T/√s for rank 0, else the E_T imbalance with the previous rank (the
     # previous kept object in index order).
@@ -411,6 +424,48 @@ def rmm(c, out):
     ra, rb = idx[pe, a], idx[pe, b]
     put(pe, ra * RMM_D + rb, mass)
     put(pe, rb * RMM_D + ra, dyh)
+    return tuple(np.concatenate(a) for a in zip(*parts))
+
+
+def rmm(c, out):
+    """The stored cells, event by event: x [rows] f32 values, cells [rows] int64 columns
+    (in the row-major 1287-column matrix); the rows of an event in the order of rmm_cells."""
+    ev, pos, val = rmm_cells(c)
+    if len(ev) != len(out["x"]):
+        raise ValueError(f"{len(ev)} stored RMM cells in the chunk, {len(out['x'])} rows counted")
+    order = np.argsort(ev, kind="stable")
+    out["x"][:] = val[order]
+    out["cells"][:] = pos[order]
+
+
+def rmm_offsets(ev, lo, hi):
+    """x_offsets [hi − lo + 1] of events lo..hi: the stored cells of an event with K kept
+    objects (at most 7 per type), 1 + K(2 + [MET > 0]) + K(K − 1), less the excluded cells
+    of its present objects."""
+    code = ev["code"][lo:hi]
+    blk = RMM_BLOCK[code]
+    kept = np.stack([np.minimum(np.count_nonzero(blk == t, axis=1), RMM_N) for t in range(5)], axis=1)
+    k = kept.sum(axis=1)
+    met_pos = ev["met"][lo:hi] > 0
+
+    def present(index):
+        return (index - 1) % RMM_N < kept[:, (index - 1) // RMM_N]
+
+    rows = 1 + k * (2 + met_pos) + k * (k - 1)
+    for r, col in RMM_EXCLUDED:  # every excluded ATLAS cell is a mass cell of two objects
+        rows -= present(r) & present(col)
+    off = np.empty(hi - lo + 1, np.int64)
+    off[0] = 0
+    np.cumsum(rows, out=off[1:])
+    return off
+
+
+def rmm_dense_from_cells(x, offsets, cells):
+    """The dense [N, 1287] matrices of stored cells."""
+    n = len(offsets) - 1
+    dense = np.zeros((n, RMM_WIDTH), np.float32)
+    dense[np.repeat(np.arange(n), np.diff(offsets)), cells] = x
+    return dense
 
 
 def rmm_dense(c, out):
@@ -468,7 +523,7 @@ RMM_KEEP = np.nonzero(RMM_POS >= 0)[0]
 
 
 REPRS = {
-    # name: (encoder, {array: per-event shape}); the ragged pair arrays of RAGGED_PAIRS are
+    # name: (encoder, {array: per-event shape}); the ragged arrays of RAGGED are
     # not listed (their row counts depend on the events).
     "fixed": (fixed_per_type, {"x": (72,)}),
     "fixed18": (fixed_any_type, {"x": (92,)}),
@@ -477,7 +532,7 @@ REPRS = {
         lambda c, o: particles(c, o, 20, True),
         {"x": (20, 12), "mask": (20,), "p4": (20, 4), "aux": (2,)},
     ),
-    "rmm": (rmm, {"x": (RMM_WIDTH,)}),
+    "rmm": (rmm, {}),
     # The straightforward dense variants (weaver-style [P, P] pair grid; dense 36 x 36 RMM).
     "part4sm-dense": (
         lambda c, o: particles(c, o, 20, "dense"),
@@ -487,10 +542,26 @@ REPRS = {
 }
 
 
-# Representations with ragged pair arrays: pairs [n_pairs, PAIR_CHANNELS] f32,
-# pairs_offsets [N + 1] i64, pair_ij [n_pairs, 2] i64; name -> tokens per event P.
-RAGGED_PAIRS = {"part4sm": 20}
+# Representations with ragged arrays: name -> (offsets of events lo..hi, {array: (row
+# shape, dtype)}, offsets array name, most rows per event). part4sm: pairs [n_pairs, 5] f32,
+# pair_ij [n_pairs, 2] i64, pairs_offsets [N + 1]; rmm: x [n_cells] f32, cells [n_cells] i64,
+# x_offsets [N + 1].
 PAIR_CHANNELS = 5
+PAIR_SLOTS = 20
+RAGGED = {
+    "part4sm": (
+        lambda ev, lo, hi: pair_offsets(ev, lo, hi, PAIR_SLOTS),
+        {"pairs": ((PAIR_CHANNELS,), np.float32), "pair_ij": ((2,), np.int64)},
+        "pairs_offsets",
+        PAIR_SLOTS * (PAIR_SLOTS + 1) // 2,
+    ),
+    "rmm": (
+        lambda ev, lo, hi: rmm_offsets(ev, lo, hi),
+        {"x": ((), np.float32), "cells": ((), np.int64)},
+        "x_offsets",
+        RMM_D * RMM_D,
+    ),
+}
 
 
 def pair_offsets(ev, lo, hi, p):
@@ -503,66 +574,78 @@ def pair_offsets(ev, lo, hi, p):
 
 
 def allocate(name, n, rows=0):
-    """Output arrays for n events: dense f32 arrays zeroed; with ragged pairs, pair buffers
-    for `rows` rows (uninitialised: every row is written) and the offsets."""
+    """Output arrays for n events: dense f32 arrays zeroed; ragged arrays with room for
+    `rows` rows (uninitialised: every row is written) and their offsets."""
     out = {k: np.zeros((n,) + s, np.float32) for k, s in REPRS[name][1].items()}
-    if name in RAGGED_PAIRS:
-        out["pairs"] = np.empty((rows, PAIR_CHANNELS), np.float32)
-        out["pair_ij"] = np.empty((rows, 2), np.int64)
-        out["pairs_offsets"] = np.empty(n + 1, np.int64)
+    if name in RAGGED:
+        _, arrays, off_name, _ = RAGGED[name]
+        for k, (shape, dtype) in arrays.items():
+            out[k] = np.empty((rows,) + shape, dtype)
+        out[off_name] = np.empty(n + 1, np.int64)
     return out
 
 
 def encode_range(ev, name, lo, hi, chunk_size, out, zero=True, off=None):
     """Encodes events lo..hi chunk by chunk into `out` (dense arrays with room for hi − lo
-    events, zeroed here first unless `zero` is False; ragged pair buffers with room for at
-    least the events' rows). The pair counts and offsets are computed here (or passed in
-    `off`). Returns views of `out` for exactly these events and their pair rows."""
+    events, zeroed here first unless `zero` is False; ragged buffers with room for at least
+    the events' rows). The row counts and offsets are computed here (or passed in `off`).
+    Returns views of `out` for exactly these events and their rows."""
     fn, shapes = REPRS[name]
     n = hi - lo
     res = {k: out[k][:n] for k in shapes}
     if zero:
         for v in res.values():
             v.fill(0.0)
-    if name in RAGGED_PAIRS:
+    ragged = {}
+    if name in RAGGED:
+        offsets, ragged, off_name, _ = RAGGED[name]
         if off is None:
-            off = pair_offsets(ev, lo, hi, RAGGED_PAIRS[name])
+            off = offsets(ev, lo, hi)
         rows = int(off[-1])
-        if len(out["pairs"]) < rows or len(out["pairs_offsets"]) < n + 1:
-            raise ValueError(f"pair buffers hold {len(out['pairs'])} rows, {rows} needed")
-        res["pairs_offsets"] = out["pairs_offsets"][: n + 1]
-        res["pairs_offsets"][:] = off
-        res["pairs"] = out["pairs"][:rows]
-        res["pair_ij"] = out["pair_ij"][:rows]
+        first = next(iter(ragged))
+        if len(out[first]) < rows or len(out[off_name]) < n + 1:
+            raise ValueError(f"{name}: ragged buffers hold {len(out[first])} rows, {rows} needed")
+        res[off_name] = out[off_name][: n + 1]
+        res[off_name][:] = off
+        for k in ragged:
+            res[k] = out[k][:rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         for a in range(lo, hi, chunk_size):
             b = min(a + chunk_size, hi)
             views = {k: res[k][a - lo : b - lo] for k in shapes}
             if off is not None:
                 r0, r1 = off[a - lo], off[b - lo]
-                views["pairs"] = res["pairs"][r0:r1]
-                views["pair_ij"] = res["pair_ij"][r0:r1]
+                for k in ragged:
+                    views[k] = res[k][r0:r1]
             fn(chunk(ev, a, b), views)
     return res
 
 
 def encode(ev, name, chunk_size, out=None):
     """Encodes every event of `ev` chunk by chunk into freshly allocated arrays (f32, and
-    the ragged pair arrays sized from the pair counts), or into `out` (from `allocate`:
-    dense arrays zeroed here first; the pair counts and offsets computed here and the rows
-    written into its pair buffers)."""
+    the ragged arrays sized from the row counts), or into `out` (from `allocate`: dense
+    arrays zeroed here first; the row counts and offsets computed here and the rows written
+    into its ragged buffers)."""
     n = ev["n"]
     if out is not None:
         return encode_range(ev, name, 0, n, chunk_size, out)
     off = None
     rows = 0
-    if name in RAGGED_PAIRS:
-        off = pair_offsets(ev, 0, n, RAGGED_PAIRS[name])
+    if name in RAGGED:
+        off = RAGGED[name][0](ev, 0, n)
         rows = int(off[-1])
     return encode_range(ev, name, 0, n, chunk_size, allocate(name, n, rows), zero=False, off=off)
 
 
 # ------------------------------------------------------------------------------ check
+
+
+class _NpzLike(dict):
+    """A dict of arrays with the `files` attribute of a loaded npz."""
+
+    @property
+    def files(self):
+        return list(self.keys())
 
 
 def check(ev, name, npz_path, chunk_size, src):
@@ -582,7 +665,22 @@ def check(ev, name, npz_path, chunk_size, src):
     ok = True
     names = sorted(set(ref.files) | set(mine) | set(common))
     print(f"check {npz_path} ({name}, {n} events) against the NumPy encoding of {src}")
-    if name in RAGGED_PAIRS and "pairs_offsets" not in ref.files:
+    if name == "rmm":
+        if "x_offsets" not in ref.files:
+            print(f"  OLD FORMAT: the npz has no x_offsets (x {ref['x'].shape}): written by an `oddity` from before "
+                  "the stored-cell RMM layout (x [n_cells], x_offsets [N + 1], cells [n_cells]); rebuild oddity "
+                  "and rewrite the npz")
+            return False
+        # The rows of an event are the same cells in another order: compare the dense
+        # matrices, and which cells each side stores.
+        ref = {k: ref[k] for k in ref.files}
+        for side in (ref, mine):
+            stored = rmm_dense_from_cells(np.ones(len(side["x"]), np.float32), side["x_offsets"], side["cells"])
+            side["stored_cells"] = stored.astype(np.int64)
+            side["x"] = rmm_dense_from_cells(side["x"], side["x_offsets"], side["cells"])
+            del side["cells"]
+        ref = _NpzLike(ref)
+    if name == "part4sm" and "pairs_offsets" not in ref.files:
         shape = ref["pairs"].shape if "pairs" in ref.files else None
         print(f"  OLD FORMAT: the npz has no pairs_offsets (pairs {shape}): written by an `oddity` from before "
               "the ragged pair layout (pairs [n_pairs, 5], pairs_offsets [N + 1], pair_ij [n_pairs, 2]); "
@@ -696,9 +794,8 @@ def main():
         stream = None
         if args.stream:
             b = args.stream
-            # Ragged pair buffers with room for the largest batch (P(P + 1)/2 rows per event).
-            p = RAGGED_PAIRS.get(name, 0)
-            buf = allocate(name, b, b * p * (p + 1) // 2)
+            # Ragged buffers with room for the largest batch.
+            buf = allocate(name, b, b * RAGGED[name][3] if name in RAGGED else 0)
             t_stream = []
             for _ in range(args.runs):
                 t0 = time.perf_counter()

@@ -119,10 +119,30 @@ fn rmm_matches_the_library_distortion_is_reproducible_bad_options_exit_2() {
         .arg(real_file())
         .assert()
         .success()
+        .stdout(predicate::str::contains("cells ["));
+    oddity(dir.path())
+        .args(["features", "--repr", "rmm", "--dense-rmm", "-o", "dense.npz"])
+        .arg(real_file())
+        .assert()
+        .success()
         .stdout(predicate::str::contains("x [6399, 1287]"));
-    let arrays = read_npz(&dir.path().join("r.npz")).unwrap();
     let (table, _, _) = CsvReader::open(&real_file(), ReadOptions::default()).unwrap().collect_all().unwrap();
-    assert_eq!(f32s(array(&arrays, "x")), &Rmm::new(RmmConfig::atlas()).encode(&table).arrays[0].data[..]);
+    let rmm = Rmm::new(RmmConfig::atlas());
+    let mut want = rmm.encode(&table);
+    // Stored cells: values, their offsets, and the int64 columns.
+    let arrays = read_npz(&dir.path().join("r.npz")).unwrap();
+    assert_eq!(f32s(array(&arrays, "x")), &want.get("x").unwrap().data[..]);
+    let NpyValues::I64(offsets) = &array(&arrays, "x_offsets").values else { panic!("x_offsets dtype") };
+    let want_offsets = want.get("x").unwrap().offsets.clone().unwrap();
+    assert!(offsets.iter().map(|&o| o as usize).eq(want_offsets));
+    let NpyValues::I64(cells) = &array(&arrays, "cells").values else { panic!("cells dtype") };
+    assert!(cells.iter().map(|&c| c as f32).eq(want.get("cells").unwrap().data.iter().copied()));
+    assert!(arrays.iter().all(|a| a.name != "cells_offsets"));
+    // Dense: the densified matrices.
+    rmm.densify(&mut want);
+    let dense = read_npz(&dir.path().join("dense.npz")).unwrap();
+    assert_eq!(f32s(array(&dense, "x")), &want.get("x").unwrap().data[..]);
+    assert!(dense.iter().all(|a| a.name != "cells" && a.name != "x_offsets"));
 
     for out in ["d1.npz", "d2.npz"] {
         oddity(dir.path())
@@ -144,6 +164,12 @@ fn rmm_matches_the_library_distortion_is_reproducible_bad_options_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--repr particles only"));
+    oddity(dir.path())
+        .args(["features", "--repr", "particles", "--dense-rmm", "-o", "bad.npz"])
+        .arg(real_file())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--dense-rmm applies to --repr rmm only"));
     oddity(dir.path())
         .args(["features", "--repr", "fixed", "--distort", "std=0.1,p=2", "--seed", "1", "-o", "bad.npz"])
         .arg(real_file())

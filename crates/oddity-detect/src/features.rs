@@ -130,9 +130,14 @@ impl ReprConfig {
         }
     }
 
-    /// Encodes `table`.
+    /// Encodes `table`. The RMM, stored sparse by its representation, is densified here to
+    /// `x` `[N, D² − excluded]`, the network input.
     pub fn encode(&self, table: &EventTable) -> FeatureBatch {
-        self.representation().encode(table)
+        let mut batch = self.representation().encode(table);
+        if let ReprConfig::Rmm(r) = self {
+            r.rmm.densify(&mut batch);
+        }
+        batch
     }
 
     /// Fits the standardisation on `batch` (the training background) with event `weights`.

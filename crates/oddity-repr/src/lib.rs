@@ -14,6 +14,8 @@
 //!   saved as JSON.
 //! - [`split`]: deterministic train/validation/test splits by seed.
 //! - [`distort`]: the DDD distortions (shift, removal, addition) and JES variations.
+//! - [`vmath`]: ln, sin/cos, sinh and cosh − 1 of f64 four lanes at a time, for the
+//!   particle set's and the RMM's per-object and per-pair loops.
 //!
 //! Units: GeV and radians in, f32 features out; logarithms natural with the spec's floors.
 

@@ -14,7 +14,7 @@
 //! | `fixed18` | `FixedVector::any_type(18)`: 92 features |
 //! | `particles` | `ParticleSet::default()`: P = 20, x/mask/p4/aux, no pairs |
 //! | `part4sm` | particles + part4 pair features + SM running channel, pairs [5, P, P] |
-//! | `rmm` | `Rmm::new(RmmConfig::atlas())`: 1287 cells |
+//! | `rmm` | `Rmm::new(RmmConfig::atlas())`: the stored cells of the 1287 (ragged `x`, `cells`) |
 //!
 //! Prints best and median wall time and events/s (from the best run; the median alongside)
 //! and, with `--json`, writes them to a file (the format `bench/python/repr_numpy.py` writes).

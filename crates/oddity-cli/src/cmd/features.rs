@@ -53,6 +53,10 @@ pub struct Args {
     /// rmm: the ATLAS (5 types x 7, 1287 cells) or ADFilter (5 x 10) layout.
     #[arg(long, value_enum, default_value_t = RmmArg::Atlas)]
     pub rmm: RmmArg,
+    /// rmm: write the dense matrices `x [N, D² − excluded]` instead of the stored cells
+    /// (`x`, `x_offsets`, `cells`).
+    #[arg(long)]
+    pub dense_rmm: bool,
     /// Apply the DDD distortion to every event before encoding, e.g. std=0.06,p=0.06.
     #[arg(long, value_name = "std=S,p=P", requires = "seed")]
     pub distort: Option<String>,
@@ -180,11 +184,15 @@ fn build(args: &Args) -> Result<Box<dyn Representation>> {
             ps.validate().map_err(anyhow::Error::msg)?;
             Box::new(ps)
         }
-        ReprArg::Rmm => Box::new(Rmm::new(match args.rmm {
-            RmmArg::Atlas => RmmConfig::atlas(),
-            RmmArg::Adfilter => RmmConfig::adfilter(),
-        })),
+        ReprArg::Rmm => Box::new(Rmm::new(rmm_config(args.rmm))),
     })
+}
+
+fn rmm_config(arg: RmmArg) -> RmmConfig {
+    match arg {
+        RmmArg::Atlas => RmmConfig::atlas(),
+        RmmArg::Adfilter => RmmConfig::adfilter(),
+    }
 }
 
 /// Per-event bookkeeping written beside the features.
@@ -210,6 +218,9 @@ pub fn run(args: Args, global: Global) -> Result<()> {
     }
     if args.dense_pairs && args.pairs.is_none() && args.sm_interactions.is_none() {
         bail!("--dense-pairs needs pair channels: add --pairs and/or --sm-interactions");
+    }
+    if args.dense_rmm && !matches!(args.repr, ReprArg::Rmm) {
+        bail!("--dense-rmm applies to --repr rmm only");
     }
     let repr = build(&args)?;
     let max_objects = if matches!(args.repr, ReprArg::Particles) { args.max_particles } else { usize::MAX };
@@ -275,10 +286,22 @@ pub fn run(args: Args, global: Global) -> Result<()> {
             }
         }
     }
-    // Ragged arrays (the pair rows) go with their offsets and each row's token pair.
-    let ragged: Vec<Ragged> = features.arrays.iter().filter_map(Ragged::of).collect();
+    if args.dense_rmm {
+        Rmm::new(rmm_config(args.rmm)).densify(&mut features);
+    }
+    // The RMM's cell columns are integers (exact in the batch's f32), written as int64; the
+    // values' `x_offsets` are theirs too.
+    let rmm_cells: Option<Vec<i64>> =
+        features.get("cells").filter(|a| a.offsets.is_some()).map(|a| a.data.iter().map(|&c| c as i64).collect());
+    // Ragged arrays (the pair rows, the RMM values) go with their offsets and, for the pair
+    // rows, each row's token pair.
+    let ragged: Vec<Ragged> = features.arrays.iter().filter(|a| a.name != "cells").filter_map(Ragged::of).collect();
     let mut arrays: Vec<NpyArray<'_>> = Vec::new();
     for a in &features.arrays {
+        if let (Some(cells), "cells") = (&rmm_cells, a.name.as_str()) {
+            arrays.push(NpyArray { name: &a.name, shape: &a.shape, data: NpyData::I64(cells) });
+            continue;
+        }
         arrays.push(NpyArray { name: &a.name, shape: &a.shape, data: NpyData::F32(&a.data) });
         if let Some(r) = ragged.iter().find(|r| r.array == a.name) {
             arrays.push(NpyArray { name: &r.offsets_name, shape: &r.offsets_shape, data: NpyData::I64(&r.offsets) });
