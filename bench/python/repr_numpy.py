@@ -663,8 +663,6 @@ def check(ev, name, npz_path, chunk_size, src):
         "files": np.array([os.path.basename(src)]),
     }
     ok = True
-    names = sorted(set(ref.files) | set(mine) | set(common))
-    print(f"check {npz_path} ({name}, {n} events) against the NumPy encoding of {src}")
     if name == "rmm":
         if "x_offsets" not in ref.files:
             print(f"  OLD FORMAT: the npz has no x_offsets (x {ref['x'].shape}): written by an `oddity` from before "
@@ -680,6 +678,8 @@ def check(ev, name, npz_path, chunk_size, src):
             side["x"] = rmm_dense_from_cells(side["x"], side["x_offsets"], side["cells"])
             del side["cells"]
         ref = _NpzLike(ref)
+    names = sorted(set(ref.files) | set(mine) | set(common))
+    print(f"check {npz_path} ({name}, {n} events) against the NumPy encoding of {src}")
     if name == "part4sm" and "pairs_offsets" not in ref.files:
         shape = ref["pairs"].shape if "pairs" in ref.files else None
         print(f"  OLD FORMAT: the npz has no pairs_offsets (pairs {shape}): written by an `oddity` from before "
