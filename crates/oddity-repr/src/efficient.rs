@@ -97,7 +97,7 @@ impl Representation for Efficient {
         for o in range.clone() {
             x[2 + usize::from(table.kind[o].code()) - 1] += 1.0;
         }
-        crate::token::pt_order(&table.event(i), &mut scratch.order);
+        crate::token::pt_order(&table.pt[table.object_range(i)], &mut scratch.order);
         let (mut jets, mut leptons) = (0, 0);
         let per = self.per_slot();
         for &j in &scratch.order {

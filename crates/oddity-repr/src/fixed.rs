@@ -99,13 +99,14 @@ impl FixedVector {
 
     /// Fills `slots` with, per slot, the index of its object in the event or `None`.
     fn assign(&self, table: &EventTable, i: usize, scratch: &mut Scratch, slots: &mut Vec<Option<usize>>) {
-        let event = table.event(i);
-        crate::token::pt_order(&event, &mut scratch.order);
+        let objects = table.object_range(i);
+        crate::token::pt_order(&table.pt[objects.clone()], &mut scratch.order);
+        let kinds = &table.kind[objects];
         slots.clear();
         match &self.slots {
             Slots::PerType { counts } => {
                 for (kind, &n) in ObjectKind::ALL.iter().zip(counts) {
-                    let mut of_kind = scratch.order.iter().copied().filter(|&j| event.objects.kind[j] == *kind);
+                    let mut of_kind = scratch.order.iter().copied().filter(|&j| kinds[j] == *kind);
                     slots.extend((0..n).map(|_| of_kind.next()));
                 }
             }

@@ -71,7 +71,7 @@ impl Representation for LeadingObjects {
 
     fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]) {
         let x = &mut *out[0];
-        crate::token::pt_order(&table.event(i), &mut scratch.order);
+        crate::token::pt_order(&table.pt[table.object_range(i)], &mut scratch.order);
         let base = table.object_range(i).start;
         for (s, &j) in scratch.order.iter().take(self.objects).enumerate() {
             let o = base + j;

@@ -204,7 +204,7 @@ impl Rmm {
         let (n, d) = (cfg.per_type, cfg.dim());
         let event = table.event(i);
         let RmmScratch { order, objects, values } = scratch;
-        pt_order(&event, order);
+        pt_order(event.objects.pt, order);
         // The kept objects, in matrix order (block by block, rank by rank: a rank k > 0
         // follows rank k − 1 of its type), with their positions in the event.
         let mut counts = [0usize; TYPES];

@@ -39,13 +39,13 @@ impl Token {
     }
 }
 
-/// Writes into `order` the indices (into `event.objects`) of the objects sorted by pT
-/// descending, ties in file order (physics-spec §5: results never depend on file order
-/// beyond ties). Reuses `order`'s allocation.
-pub fn pt_order(event: &Event<'_>, order: &mut Vec<usize>) {
+/// Writes into `order` the indices (into `pt`, an event's object p_T, e.g.
+/// `event.objects.pt`) of the objects sorted by pT descending, ties in file order
+/// (physics-spec §5: results never depend on file order beyond ties). Reuses `order`'s
+/// allocation.
+pub fn pt_order(pt: &[f64], order: &mut Vec<usize>) {
     order.clear();
-    order.extend(0..event.objects.len());
-    let pt = event.objects.pt;
+    order.extend(0..pt.len());
     if order.len() > INSERTION_MAX {
         // Stable sort keeps file order among equal pT.
         order.sort_by(|&a, &b| pt[b].total_cmp(&pt[a]));
@@ -76,7 +76,7 @@ const INSERTION_MAX: usize = 32;
 /// rad beyond ±π) is mapped in as atan2 would. The four-vectors and logarithms are computed
 /// four tokens at a time ([`crate::vmath::object_parts`]).
 pub fn event_tokens(event: &Event<'_>, max: usize, order: &mut Vec<usize>, tokens: &mut Vec<Token>) {
-    pt_order(event, order);
+    pt_order(event.objects.pt, order);
     tokens.clear();
     let kept = &order[..order.len().min(max)];
     for group in kept.chunks(LANES) {
@@ -137,7 +137,7 @@ mod tests {
         let mut order = Vec::new();
         for i in 0..table.len() {
             let event = table.event(i);
-            pt_order(&event, &mut order);
+            pt_order(event.objects.pt, &mut order);
             let pt = event.objects.pt;
             let mut want: Vec<usize> = (0..pt.len()).collect();
             want.sort_by(|&a, &b| pt[b].total_cmp(&pt[a]));
