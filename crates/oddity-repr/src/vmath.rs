@@ -3,13 +3,13 @@
 //!
 //! The particle set's encoding was bound by scalar libm calls (perf, one thread: sin/cos,
 //! sinh and ln were ~40 % of the time, ln ~30 % with pair features; the RMM's sin/cos, sinh
-//! and cosh ~20 %). `wide`'s `f64x4` computes
-//! them with SIMD polynomials (Cephes/VCL coefficients) on every x86-64 (SSE2 pairs, AVX when
-//! the build enables it), 1.6-2.5x faster per value than glibc here with SSE2 and 3-6x with
-//! AVX2 (sinh ~3x from exp_m1). They agree with libm to an ulp (ln) or a few (sin/cos, sinh,
-//! cosh − 1) of f64 (tested below), far below the f32 rounding of the stored features, so a stored value
-//! differs from the libm path at most by one f32 ulp, and only in the rare case where the f64
-//! value lies within those ulps of an f32 rounding boundary.
+//! and cosh ~20 %). `wide`'s `f64x4` computes them with SIMD polynomials (Cephes/VCL
+//! coefficients) on every x86-64 (SSE2 pairs, AVX when the build enables it), 1.6-2.5x faster
+//! per value than glibc here with SSE2 and 3-6x with AVX2 (sinh ~3x from exp_m1). They agree
+//! with libm to an ulp (ln) or a few (sin/cos, sinh, cosh − 1) of f64 (tested below), far
+//! below the f32 rounding of the stored features, so a stored value differs from the libm
+//! path at most by one f32 ulp, and only in the rare case where the f64 value lies within
+//! those ulps of an f32 rounding boundary.
 //!
 //! `wide` has no sinh or cosh; [`sinh`] and [`cosh_m1_in_place`] build them from `exp_m1`
 //! (as glibc does for sinh), to a few ulps.
