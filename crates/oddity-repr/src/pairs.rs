@@ -79,7 +79,7 @@ fn weaver_rapidity(t: &Token) -> f64 {
 /// pair: the rapidity used in Δ (weaver's, or η), φ, p_T and ln p_T, the four-vector and the
 /// type code.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PairKin {
+struct PairKin {
     y: f64,
     phi: f64,
     pt: f64,
@@ -125,16 +125,24 @@ pub fn pair_channels(
     let n = tokens.len();
     let use_eta = pairs.is_some_and(|c| c.use_eta);
     let PairScratch { kin, logs } = scratch;
+    let channels: &[usize] = match pairs.map(|c| c.set) {
+        None => &[],
+        Some(PairSet::DeltaMass) => &[2, 3],
+        Some(PairSet::Part4) => &[0, 1, 2, 3],
+    };
+    let kinematic = !channels.is_empty();
 
-    // Pass 1: per-token kinematics; weaver's rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20)).
+    // Pass 1: per-token kinematics; weaver's rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20))
+    // where Δ needs it (the SM channel alone does not).
+    let rapidity = kinematic && !use_eta;
     logs.clear();
-    logs.extend(tokens.iter().map(|t| 1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)));
-    if !use_eta {
+    if rapidity {
+        logs.extend(tokens.iter().map(|t| 1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)));
         crate::vmath::ln_in_place(logs);
     }
     kin.clear();
-    kin.extend(tokens.iter().zip(logs.iter()).map(|(t, &ln_arg)| PairKin {
-        y: if use_eta { t.eta } else { 0.5 * ln_arg },
+    kin.extend(tokens.iter().enumerate().map(|(k, t)| PairKin {
+        y: if rapidity { 0.5 * logs[k] } else { t.eta },
         phi: t.phi,
         pt: t.pt,
         ln_pt: t.ln_pt,
@@ -144,14 +152,8 @@ pub fn pair_channels(
         pz: t.pz,
         code: t.code,
     }));
-    let channels: &[usize] = match pairs.map(|c| c.set) {
-        None => &[],
-        Some(PairSet::DeltaMass) => &[2, 3],
-        Some(PairSet::Part4) => &[0, 1, 2, 3],
-    };
     let width = channels.len() + usize::from(sm.is_some());
     debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
-    let kinematic = !channels.is_empty();
 
     // Pass 2: the arguments of the logarithms, per row (p_T,a + p_T,b, Δ, m²), floored at
     // eps; the diagonal's first two are unused (1). Only p_T,a + p_T,b for the SM channel alone.
