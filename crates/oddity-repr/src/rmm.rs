@@ -37,6 +37,9 @@ use crate::{ArraySpec, Representation, Scratch};
 /// √s of the LHC run, GeV.
 pub const SQRT_S: f64 = 13_000.0;
 
+/// Most cells of a matrix: the columns of the stored cells are f32, exact up to 2²⁴.
+const MAX_CELLS: usize = 1 << 24;
+
 /// Number of object types (j, b, μ, e, γ).
 pub const TYPES: usize = 5;
 
@@ -111,12 +114,18 @@ impl RmmConfig {
         self.dim() * self.dim() - self.excluded.len()
     }
 
-    /// Checks N ≥ 1 and that excluded cells are inside the matrix and distinct.
+    /// Checks N ≥ 1, D² ≤ 2²⁴ and that excluded cells are inside the matrix and distinct.
     pub fn validate(&self) -> Result<(), String> {
         if self.per_type == 0 {
             return Err("the RMM needs at least one object per type".into());
         }
-        let d = self.dim();
+        // N first, so that D = 5N + 1 cannot overflow.
+        let d = self.per_type.saturating_mul(TYPES).saturating_add(1);
+        if self.per_type > MAX_CELLS || d * d > MAX_CELLS {
+            return Err(format!(
+                "an RMM of {d}x{d} cells is too large (cell columns are stored in f32, exact up to 2^24)"
+            ));
+        }
         if let Some(&(r, c)) = self.excluded.iter().find(|&&(r, c)| r >= d || c >= d) {
             return Err(format!("excluded RMM cell ({r}, {c}) is outside the {d}×{d} matrix"));
         }
@@ -395,6 +404,14 @@ mod tests {
             }
         }
         t
+    }
+
+    #[test]
+    fn matrices_too_large_for_f32_cell_columns_are_refused() {
+        assert_eq!(RmmConfig::full(800).validate(), Ok(()));
+        for n in [900, usize::MAX] {
+            assert!(RmmConfig::full(n).validate().unwrap_err().contains("too large"), "N = {n}");
+        }
     }
 
     /// The sparse rows, densified, are the full matrix ([`Rmm::matrix`]) without its excluded
