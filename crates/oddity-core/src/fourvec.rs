@@ -83,10 +83,15 @@ pub fn delta_phi(phi_a: f64, phi_b: f64) -> f64 {
 /// Guard (physics-spec §1): massless objects rounded to 6 digits can give E ≤ |p_z|; then
 /// the pseudorapidity `eta` is returned instead.
 pub fn rapidity(e: f64, pz: f64, eta: f64) -> f64 {
-    if e <= pz.abs() {
-        return eta;
-    }
-    0.5 * ((e + pz) / (e - pz)).ln()
+    rapidity_arg(e, pz).map_or(eta, |a| 0.5 * a.ln())
+}
+
+/// The argument (E + p_z)/(E − p_z) of the logarithm in [`rapidity`], or `None` where the
+/// guard applies (E ≤ |p_z|, rapidity = η): for callers that take the logarithms of many
+/// objects at once.
+#[inline]
+pub fn rapidity_arg(e: f64, pz: f64) -> Option<f64> {
+    (e > pz.abs()).then(|| (e + pz) / (e - pz))
 }
 
 /// Invariant mass squared of two objects, m²_ij = (E_i + E_j)² − |p_i + p_j|², unclamped.

@@ -72,7 +72,12 @@ pub fn pair_logs(a: &Token, b: &Token, use_eta: bool) -> [f64; 4] {
 
 /// Rapidity as weaver computes it: ½ ln(1 + 2p_z / max(E − p_z, 1e-20)).
 fn weaver_rapidity(t: &Token) -> f64 {
-    0.5 * (1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)).ln()
+    0.5 * weaver_rapidity_arg(t).ln()
+}
+
+/// The argument of the logarithm in [`weaver_rapidity`].
+fn weaver_rapidity_arg(t: &Token) -> f64 {
+    1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)
 }
 
 /// What the pair channels need of one token, computed once per token rather than once per
@@ -132,12 +137,12 @@ pub fn pair_channels(
     };
     let kinematic = !channels.is_empty();
 
-    // Pass 1: per-token kinematics; weaver's rapidity ½ ln(1 + 2p_z / max(E − p_z, 1e-20))
-    // where Δ needs it (the SM channel alone does not).
+    // Pass 1: per-token kinematics; weaver's rapidity where Δ needs it (the SM channel alone
+    // does not).
     let rapidity = kinematic && !use_eta;
     logs.clear();
     if rapidity {
-        logs.extend(tokens.iter().map(|t| 1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)));
+        logs.extend(tokens.iter().map(weaver_rapidity_arg));
         crate::vmath::ln_in_place(logs);
     }
     kin.clear();

@@ -26,7 +26,7 @@
 //! [`Rmm::densify`]; 17x less memory than dense for the monojet sample, and the encoding is
 //! no longer bound by writing zeros. ATLAS stores its RMMs sparse too.
 
-use oddity_core::fourvec::{FourMomentum, pair_mass};
+use oddity_core::fourvec::{FourMomentum, pair_mass, rapidity_arg};
 use oddity_core::{EventTable, ObjectKind};
 use serde::{Deserialize, Serialize};
 
@@ -226,7 +226,8 @@ impl Rmm {
             }
         }
         objects.sort_unstable_by_key(|o| o.index);
-        // Four-vectors, E_T = E·pT/|p| and the rapidity argument (E + p_z)/(E − p_z).
+        // Four-vectors, E_T = E·pT/|p| and the rapidity argument (E + p_z)/(E − p_z) (1 where
+        // the guard gives η).
         let obj = &event.objects;
         values.clear();
         for group in objects.chunks_mut(LANES) {
@@ -240,13 +241,13 @@ impl Rmm {
                 o.p = FourMomentum { e, px: px[k], py: py[k], pz: pz[k] };
                 let pabs = o.p.p2().sqrt();
                 o.et = if pabs > 0.0 { e * pt[k] / pabs } else { 0.0 };
-                values.push(if e > pz[k].abs() { (e + pz[k]) / (e - pz[k]) } else { 1.0 });
+                values.push(rapidity_arg(e, pz[k]).unwrap_or(1.0));
             }
         }
         // y = ½ ln((E + p_z)/(E − p_z)), or η where E ≤ |p_z| (oddity_core::fourvec::rapidity).
         crate::vmath::ln_in_place(values);
         for (o, &ln) in objects.iter_mut().zip(values.iter()) {
-            o.y = if o.p.e > o.p.pz.abs() { 0.5 * ln } else { obj.eta[o.object] };
+            o.y = if rapidity_arg(o.p.e, o.p.pz).is_some() { 0.5 * ln } else { obj.eta[o.object] };
         }
         // cosh − 1 of y per object, then of (y_b − y_a)/2 per pair a < b, in that order.
         values.clear();
