@@ -42,6 +42,9 @@ pub fn ln_gev(x: f64) -> f64 {
     x.max(1e-3).ln()
 }
 
+/// ln 1e-3, the floor of [`ln_gev`]: ln_gev(x) = max(ln x, LN_FLOOR), ln being monotonic.
+pub const LN_FLOOR: f64 = -6.907_755_278_982_137;
+
 /// A reproducible random generator for one event: ChaCha8 seeded with `seed`, on the stream
 /// `key` (usually the event's source line), so results depend on neither batching nor thread
 /// count and are stable when the same file is re-read.
@@ -50,4 +53,13 @@ pub fn event_rng(seed: u64, key: u64) -> rand_chacha::ChaCha8Rng {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(key);
     rng
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ln_floor_is_the_floor_of_ln_gev() {
+        assert_eq!(super::LN_FLOOR, super::ln_gev(0.0));
+        assert_eq!(super::LN_FLOOR, 1e-3f64.ln());
+    }
 }

@@ -30,7 +30,7 @@ use crate::pairs::{PairConfig, pair_channels};
 use crate::sm::SmMode;
 use crate::standardize::{StdGroup, Validity};
 use crate::token::{MET_CODE, Token, event_tokens};
-use crate::{ArraySpec, Representation, Scratch, ln_gev};
+use crate::{ArraySpec, LN_FLOOR, Representation, Scratch, ln_gev};
 
 /// How MET enters the particle set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -173,7 +173,6 @@ impl Representation for ParticleSet {
         }
         debug_assert_eq!(tokens.len(), self.real_tokens(event.objects.len()));
         let width = self.token_width();
-        let ln_floor = ln_gev(0.0);
         let (x, rest) = out.split_at_mut(1);
         let x = &mut *x[0];
         for (t, tok) in tokens.iter().enumerate() {
@@ -185,8 +184,8 @@ impl Representation for ParticleSet {
                 // ln max(x, 1e-3) = max(ln x, ln 1e-3): ln is monotonic (a NaN ln of a
                 // negative E gives the floor either way).
                 row[..4].copy_from_slice(&[
-                    tok.ln_e.max(ln_floor) as f32,
-                    tok.ln_pt.max(ln_floor) as f32,
+                    tok.ln_e.max(LN_FLOOR) as f32,
+                    tok.ln_pt.max(LN_FLOOR) as f32,
                     tok.eta as f32,
                     tok.phi as f32,
                 ]);

@@ -1,5 +1,6 @@
 //! The object view shared by the particle-set encoders: pT-ordering and tokens.
 
+use multiversion::multiversion;
 use oddity_core::Event;
 
 use crate::vmath::LANES;
@@ -74,7 +75,9 @@ const INSERTION_MAX: usize = 32;
 /// p_T, η and φ are taken as read rather than recomputed from the four-vector (equal to
 /// rounding, and libm calls saved); φ outside [−π, π] (the reader keeps values within 1e-6
 /// rad beyond ±π) is mapped in as atan2 would. The four-vectors and logarithms are computed
-/// four tokens at a time ([`crate::vmath::object_parts`]).
+/// four tokens at a time ([`crate::vmath::object_parts`]), with AVX2 where the CPU has it
+/// (selected at run time, same results).
+#[multiversion(targets("x86_64+avx2"))]
 pub fn event_tokens(event: &Event<'_>, max: usize, order: &mut Vec<usize>, tokens: &mut Vec<Token>) {
     pt_order(event.objects.pt, order);
     tokens.clear();
