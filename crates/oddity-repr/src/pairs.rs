@@ -15,7 +15,10 @@
 use oddity_core::fourvec::wrap_phi;
 use serde::{Deserialize, Serialize};
 
+use multiversion::multiversion;
+
 use crate::token::Token;
+use crate::vmath::{F4, LANES};
 
 /// The floor of the logarithms and denominators (weaver's `eps`).
 pub const EPS: f64 = 1e-8;
@@ -96,8 +99,7 @@ struct PairKin {
     code: u8,
 }
 
-/// Reusable buffers of [`pair_channels`]: per-token kinematics and the arguments of the
-/// logarithms, taken four at a time ([`crate::vmath::ln_in_place`]).
+/// Reusable buffers of [`pair_channels`]: per-token kinematics and the rapidity logarithms.
 #[derive(Debug, Default)]
 pub struct PairScratch {
     kin: Vec<PairKin>,
@@ -110,16 +112,18 @@ pub struct PairScratch {
 ///
 /// Same values as those two functions (to the last bit or two of f64 before the f32 store)
 /// with about a third of the transcendental calls: φ, p_T and the rapidity once per token;
-/// ln m² alone on the diagonal; per pair i < j ln Δ, ln(p_T,a + p_T,b) and ln m², from which
-/// ln kT = ln p_T,min + ln Δ, ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q
-/// follow (floors applied in the log domain, where they are the same since ln is monotonic).
-/// The logarithms of an event are gathered and taken four at a time, in three passes: the
-/// per-token rapidities, then the arguments of every pair, then the channels.
+/// per pair ln Δ, ln(p_T,a + p_T,b) and ln m², from which ln kT = ln p_T,min + ln Δ,
+/// ln z = ln p_T,min − ln(p_T,a + p_T,b) and the SM scale ln Q follow (floors applied in the
+/// log domain, where they are the same since ln is monotonic). The rapidities are taken per
+/// token, then the rows four at a time ([`crate::vmath`]: the pair sums, Δ, m², their
+/// logarithms and the couplings over four lanes, with AVX2 where the CPU has it, selected at
+/// run time with the same results), each group of four written to its four consecutive rows.
 ///
 /// # Shapes
 /// - `out`: `[k(k+1)/2, C]` row-major for k = `tokens.len()`, rows in the order of
 ///   [`pair_indices`], C = kinematic channels + 1 with `sm`; zeroed by the caller (the SM
 ///   channel stays 0 on the diagonal and for pairs without an SM vertex).
+#[multiversion(targets("x86_64+avx2"))]
 pub fn pair_channels(
     tokens: &[Token],
     pairs: Option<&PairConfig>,
@@ -129,16 +133,13 @@ pub fn pair_channels(
 ) {
     let n = tokens.len();
     let use_eta = pairs.is_some_and(|c| c.use_eta);
+    let set = pairs.map(|c| c.set);
+    let kinematic = set.is_some();
+    let width = set.map_or(0, PairSet::channels) + usize::from(sm.is_some());
+    debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
     let PairScratch { kin, logs } = scratch;
-    let channels: &[usize] = match pairs.map(|c| c.set) {
-        None => &[],
-        Some(PairSet::DeltaMass) => &[2, 3],
-        Some(PairSet::Part4) => &[0, 1, 2, 3],
-    };
-    let kinematic = !channels.is_empty();
 
-    // Pass 1: per-token kinematics; weaver's rapidity where Δ needs it (the SM channel alone
-    // does not).
+    // Per token: weaver's rapidity where Δ needs it (the SM channel alone does not).
     let rapidity = kinematic && !use_eta;
     logs.clear();
     if rapidity {
@@ -157,77 +158,101 @@ pub fn pair_channels(
         pz: t.pz,
         code: t.code,
     }));
-    let width = channels.len() + usize::from(sm.is_some());
-    debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
 
-    // Pass 2: the arguments of the logarithms, per row (p_T,a + p_T,b, Δ, m²), floored at
-    // eps; the diagonal's first two are unused (1). Only p_T,a + p_T,b for the SM channel alone.
-    let per_row = if kinematic { 3 } else { 1 };
-    logs.clear();
-    for (i, a) in kin.iter().enumerate() {
-        if kinematic {
-            // The diagonal: Δ = 0, so kT = 0; m² = 4 m_a².
-            let m2 = (2.0 * a.e).powi(2) - 4.0 * (a.px * a.px + a.py * a.py + a.pz * a.pz);
-            logs.extend([1.0, 1.0, m2.max(EPS)]);
-        } else {
-            logs.push(1.0);
-        }
-        for b in &kin[i + 1..] {
-            let pt_sum = (a.pt + b.pt).max(EPS);
-            if kinematic {
-                let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
-                let m2 = e * e - (px * px + py * py + pz * pz);
-                logs.extend([pt_sum, delta(a, b).max(EPS), m2.max(EPS)]);
-            } else {
-                logs.push(pt_sum);
+    // The rows four at a time: (a, b) of each lane, in row order; the lanes past the last
+    // row repeat pair (0, 0) and are not written.
+    let ln_eps = EPS.ln();
+    let (mut i, mut j) = (0, 0);
+    let mut row = 0;
+    let rows = n * (n + 1) / 2;
+    while row < rows {
+        let lanes = (rows - row).min(LANES);
+        let mut ab = [(0usize, 0usize); LANES];
+        for pair in ab.iter_mut().take(lanes) {
+            *pair = (i, j);
+            j += 1;
+            if j == n {
+                i += 1;
+                j = i;
             }
         }
-    }
-    crate::vmath::ln_in_place(logs);
+        // p_T,a + p_T,b, Δ and m² (on the diagonal (2E)² − |2p|², the same bits as 4 m²),
+        // floored at eps.
+        let pt_sum = per_lane(kin, &ab, |a, b| a.pt + b.pt).max(EPS);
+        let dist = per_lane(kin, &ab, delta);
+        let m2 = per_lane(kin, &ab, |a, b| {
+            let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
+            e * e - (px * px + py * py + pz * pz)
+        })
+        .max(EPS);
+        let delta_floored = dist.max(EPS);
+        let in_range = |v: F4| v.within(f64::MIN_POSITIVE, f64::MAX);
+        let [ln_pt_sum, ln_delta, ln_m2] = if (in_range(pt_sum) & in_range(delta_floored) & in_range(m2)).all() {
+            use crate::vmath::ln4;
+            [ln4::<false>(pt_sum.0), ln4::<false>(delta_floored.0), ln4::<false>(m2.0)]
+        } else {
+            use crate::vmath::ln4;
+            [ln4::<true>(pt_sum.0), ln4::<true>(delta_floored.0), ln4::<true>(m2.0)]
+        };
+        let ln_ptmin = per_lane(kin, &ab, |a, b| a.ln_pt.min(b.ln_pt));
+        let ln_z = (ln_ptmin - F4(ln_pt_sum)).max(ln_eps);
+        let ln_kt = (ln_ptmin + F4(ln_delta)).max(ln_eps);
+        // The couplings at the pair's scale, for the running SM channel.
+        let scale = F4(ln_pt_sum).map(crate::sm::scale_log);
+        let (g_s, g_e) = (scale.map(crate::sm::g_s_at_log), scale.map(crate::sm::g_e_at_log));
 
-    // Pass 3: the channels.
-    let ln_eps = EPS.ln();
-    let mut rows = out.chunks_exact_mut(width).zip(logs.chunks_exact(per_row));
-    let put = |row: &mut [f32], logs: [f64; 4]| {
-        for (slot, &k) in row.iter_mut().zip(channels) {
-            *slot = logs[k] as f32;
-        }
-    };
-    for i in 0..n {
-        let a = &kin[i];
-        let (diagonal, ln) = rows.next().expect("one output row per pair i <= j");
-        if kinematic {
-            // z = p_T/max(2p_T, eps), exactly 1/2 unless 2p_T < eps. The SM channel stays 0.
-            let twice = 2.0 * a.pt;
-            let ln_z = if twice >= EPS { -std::f64::consts::LN_2 } else { (a.pt / EPS).max(EPS).ln() };
-            put(diagonal, [ln_eps, ln_z, ln_eps, ln[2]]);
-        }
-        for b in &kin[i + 1..] {
-            let (row, ln) = rows.next().expect("one output row per pair i <= j");
-            let ln_pt_sum = ln[0];
-            if kinematic {
-                let ln_delta = ln[1];
-                let ln_ptmin = a.ln_pt.min(b.ln_pt);
-                // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product
-                // decides in that corner, where ln Δ was floored.
-                let ln_kt = if ln_delta > ln_eps {
-                    (ln_ptmin + ln_delta).max(ln_eps)
-                } else {
-                    (a.pt.min(b.pt) * delta(a, b)).max(EPS).ln()
-                };
-                let ln_z = (ln_ptmin - ln_pt_sum).max(ln_eps);
-                put(row, [ln_kt, ln_z, ln_delta, ln[2]]);
+        for (k, &(ia, ib)) in ab.iter().enumerate().take(lanes) {
+            let (a, b) = (&kin[ia], &kin[ib]);
+            let out_row = &mut out[(row + k) * width..(row + k + 1) * width];
+            let logs = if ia == ib {
+                // Δ = 0, so kT = 0; z = p_T/max(2p_T, eps), exactly 1/2 unless 2p_T < eps.
+                let ln_z = if 2.0 * a.pt >= EPS { -std::f64::consts::LN_2 } else { (a.pt / EPS).max(EPS).ln() };
+                [ln_eps, ln_z, ln_eps, ln_m2[k]]
+            } else {
+                // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product decides
+                // in that corner, where ln Δ was floored.
+                let ln_kt =
+                    if ln_delta[k] > ln_eps { ln_kt.0[k] } else { (a.pt.min(b.pt) * dist.0[k]).max(EPS).ln() };
+                [ln_kt, ln_z.0[k], ln_delta[k], ln_m2[k]]
+            };
+            match set {
+                Some(PairSet::Part4) => {
+                    for (slot, v) in out_row.iter_mut().zip(logs) {
+                        *slot = v as f32;
+                    }
+                }
+                Some(PairSet::DeltaMass) => {
+                    out_row[0] = logs[2] as f32;
+                    out_row[1] = logs[3] as f32;
+                }
+                None => {}
             }
             if let Some(mode) = sm
+                && ia != ib
                 && let Some(v) = crate::sm::vertex(a.code, b.code)
             {
-                row[channels.len()] = crate::sm::sm_value_at(v, ln_pt_sum, mode) as f32;
+                out_row[width - 1] = match mode {
+                    crate::sm::SmMode::Binary => 1.0,
+                    crate::sm::SmMode::Running => crate::sm::vertex_value(v, g_s.0[k], g_e.0[k]) as f32,
+                };
             }
         }
+        row += lanes;
     }
 }
 
+/// `f(a, b)` for the pair (a, b) of every lane.
+#[inline(always)]
+fn per_lane(kin: &[PairKin], ab: &[(usize, usize); LANES], f: impl Fn(&PairKin, &PairKin) -> f64) -> F4 {
+    let mut r = [0.0; LANES];
+    for (v, &(a, b)) in r.iter_mut().zip(ab) {
+        *v = f(&kin[a], &kin[b]);
+    }
+    F4(r)
+}
+
 /// Δ = sqrt(Δy² + wrap(Δφ)²) of two tokens.
+#[inline]
 fn delta(a: &PairKin, b: &PairKin) -> f64 {
     let dy = a.y - b.y;
     let dphi = wrap_phi(a.phi - b.phi);

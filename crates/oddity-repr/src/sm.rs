@@ -103,34 +103,41 @@ pub fn sm_value(a: &Token, b: &Token, mode: SmMode) -> f64 {
         SmMode::Binary => 1.0,
         SmMode::Running => {
             let q = (0.5 * (a.pt + b.pt)).max(1.0);
-            match v {
-                Vertex::Qcd => g_s(q),
-                Vertex::LightQuarkPhoton => g_e(q) / 2.0,
-                Vertex::BQuarkPhoton => g_e(q) / 3.0,
-                Vertex::OppositeSignSameFlavour => G_Z,
-                Vertex::LeptonPhoton => g_e(q),
-            }
+            vertex_value(v, g_s(q), g_e(q))
         }
     }
 }
 
-/// The SM channel value of vertex `v` given ln(p_T,a + p_T,b) (GeV) of the pair: the same
-/// value as [`sm_value`] with the logarithm of the scale supplied by the caller (the fast
-/// path of the pair encoder, which has it already).
-pub(crate) fn sm_value_at(v: Vertex, ln_pt_sum: f64, mode: SmMode) -> f64 {
-    if mode == SmMode::Binary {
-        return 1.0;
-    }
-    // Q = max((pT_a + pT_b)/2, 1 GeV): ln(Q/M_Z) = ln(pT_a + pT_b) − ln 2 − ln M_Z above 1 GeV.
-    let l = (ln_pt_sum - std::f64::consts::LN_2).max(0.0) - M_Z.ln();
-    let g_s = || (4.0 * PI * alpha_s_at_log(l)).sqrt();
-    let g_e = || (4.0 * PI * alpha_em_at_log(l)).sqrt();
+/// ln(Q/M_Z) of a pair given ln(p_T,a + p_T,b) (GeV): Q = max((p_T,a + p_T,b)/2, 1 GeV), so
+/// ln Q = max(ln(p_T,a + p_T,b) − ln 2, 0) (the fast path of the pair encoder, which has the
+/// logarithm already; [`sm_value`] takes it directly).
+#[inline(always)]
+pub(crate) fn scale_log(ln_pt_sum: f64) -> f64 {
+    (ln_pt_sum - std::f64::consts::LN_2).max(0.0) - M_Z.ln()
+}
+
+/// g_s at the scale with ln(Q/M_Z) = `l`.
+#[inline(always)]
+pub(crate) fn g_s_at_log(l: f64) -> f64 {
+    (4.0 * PI * alpha_s_at_log(l)).sqrt()
+}
+
+/// g_e at the scale with ln(Q/M_Z) = `l`.
+#[inline(always)]
+pub(crate) fn g_e_at_log(l: f64) -> f64 {
+    (4.0 * PI * alpha_em_at_log(l)).sqrt()
+}
+
+/// The running SM channel value of vertex `v` given g_s and g_e at the pair's scale (the
+/// same values as [`sm_value`]).
+#[inline(always)]
+pub(crate) fn vertex_value(v: Vertex, g_s: f64, g_e: f64) -> f64 {
     match v {
-        Vertex::Qcd => g_s(),
-        Vertex::LightQuarkPhoton => g_e() / 2.0,
-        Vertex::BQuarkPhoton => g_e() / 3.0,
+        Vertex::Qcd => g_s,
+        Vertex::LightQuarkPhoton => g_e / 2.0,
+        Vertex::BQuarkPhoton => g_e / 3.0,
         Vertex::OppositeSignSameFlavour => G_Z,
-        Vertex::LeptonPhoton => g_e(),
+        Vertex::LeptonPhoton => g_e,
     }
 }
 

@@ -34,11 +34,11 @@ pub const LANES: usize = 4;
 
 /// Four f64 lanes; every operation lane by lane (one vector instruction after LLVM).
 #[derive(Debug, Clone, Copy)]
-struct F4([f64; LANES]);
+pub(crate) struct F4(pub(crate) [f64; LANES]);
 
 /// Four u64 lanes: bit patterns of [`F4`] lanes, or masks (all ones = true, 0 = false).
 #[derive(Debug, Clone, Copy)]
-struct U4([u64; LANES]);
+pub(crate) struct U4([u64; LANES]);
 
 /// `impl $trait for $ty` applying `$op` lane by lane.
 macro_rules! lanewise {
@@ -69,8 +69,25 @@ const SIGN: u64 = 1 << 63;
 
 impl F4 {
     #[inline(always)]
-    fn splat(v: f64) -> Self {
+    pub(crate) fn splat(v: f64) -> Self {
         Self([v; LANES])
+    }
+
+    /// `f` of every lane (vectorised by LLVM where `f` is plain arithmetic). A loop rather
+    /// than `<[T; N]>::map`, which was left out of line, in default-build code (perf).
+    #[inline(always)]
+    pub(crate) fn map(self, f: impl Fn(f64) -> f64) -> Self {
+        let mut r = self.0;
+        for x in &mut r {
+            *x = f(*x);
+        }
+        Self(r)
+    }
+
+    /// `f64::max(x, v)` of every lane.
+    #[inline(always)]
+    pub(crate) fn max(self, v: f64) -> Self {
+        self.map(|x| x.max(v))
     }
 
     #[inline(always)]
@@ -85,7 +102,7 @@ impl F4 {
 
     /// Mask of the lanes with `lo ≤ x ≤ hi` (false for NaN).
     #[inline(always)]
-    fn within(self, lo: f64, hi: f64) -> U4 {
+    pub(crate) fn within(self, lo: f64, hi: f64) -> U4 {
         U4(self.0.map(|v| if lo <= v && v <= hi { !0 } else { 0 }))
     }
 
@@ -150,7 +167,7 @@ impl U4 {
 
     /// Every lane true.
     #[inline(always)]
-    fn all(self) -> bool {
+    pub(crate) fn all(self) -> bool {
         self.0.iter().fold(!0, |a, &b| a & b) == !0
     }
 
@@ -180,7 +197,7 @@ fn scalar_fallback(x: &[f64; LANES], r: &mut [f64; LANES], ok: U4, f: fn(f64) ->
 // The coefficients as Cephes publishes them (more digits than f64 keeps).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
-fn ln4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
+pub(crate) fn ln4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
     const P: [f64; 6] = [
         1.018_756_638_045_809_317_96E-4,
         4.974_949_949_767_470_014_25E-1,
