@@ -83,27 +83,10 @@ fn weaver_rapidity_arg(t: &Token) -> f64 {
     1.0 + 2.0 * t.pz / (t.e - t.pz).max(1e-20)
 }
 
-/// What the pair channels need of one token, computed once per token rather than once per
-/// pair: the rapidity used in Δ (weaver's, or η), φ, p_T and ln p_T, the four-vector and the
-/// type code.
-#[derive(Debug, Clone, Copy, Default)]
-struct PairKin {
-    y: f64,
-    phi: f64,
-    pt: f64,
-    ln_pt: f64,
-    e: f64,
-    px: f64,
-    py: f64,
-    pz: f64,
-    code: u8,
-}
-
-/// Reusable buffers of [`pair_channels`]: per-token kinematics and the rapidity logarithms.
+/// Reusable buffers of [`pair_channels`]: the rapidities used in Δ, one per token.
 #[derive(Debug, Default)]
 pub struct PairScratch {
-    kin: Vec<PairKin>,
-    logs: Vec<f64>,
+    y: Vec<f64>,
 }
 
 /// The pair channels of a particle set, kinematic ([`pair_features`]) then the SM channel
@@ -137,27 +120,18 @@ pub fn pair_channels(
     let kinematic = set.is_some();
     let width = set.map_or(0, PairSet::channels) + usize::from(sm.is_some());
     debug_assert_eq!(out.len(), n * (n + 1) / 2 * width);
-    let PairScratch { kin, logs } = scratch;
-
-    // Per token: weaver's rapidity where Δ needs it (the SM channel alone does not).
-    let rapidity = kinematic && !use_eta;
-    logs.clear();
-    if rapidity {
-        logs.extend(tokens.iter().map(weaver_rapidity_arg));
-        crate::vmath::ln_in_place(logs);
+    // Per token: the rapidity in Δ, weaver's (η with `use_eta`); not needed for the SM
+    // channel alone.
+    let y = &mut scratch.y;
+    y.clear();
+    if kinematic && !use_eta {
+        y.extend(tokens.iter().map(weaver_rapidity_arg));
+        crate::vmath::ln_in_place(y);
+        y.iter_mut().for_each(|v| *v *= 0.5);
+    } else {
+        y.extend(tokens.iter().map(|t| t.eta));
     }
-    kin.clear();
-    kin.extend(tokens.iter().enumerate().map(|(k, t)| PairKin {
-        y: if rapidity { 0.5 * logs[k] } else { t.eta },
-        phi: t.phi,
-        pt: t.pt,
-        ln_pt: t.ln_pt,
-        e: t.e,
-        px: t.px,
-        py: t.py,
-        pz: t.pz,
-        code: t.code,
-    }));
+    let t = tokens;
 
     // The rows four at a time: (a, b) of each lane, in row order; the lanes past the last
     // row repeat pair (0, 0) and are not written.
@@ -178,9 +152,10 @@ pub fn pair_channels(
         }
         // p_T,a + p_T,b, Δ and m² (on the diagonal (2E)² − |2p|², the same bits as 4 m²),
         // floored at eps.
-        let pt_sum = per_lane(kin, &ab, |a, b| a.pt + b.pt).max(EPS);
-        let dist = per_lane(kin, &ab, delta);
-        let m2 = per_lane(kin, &ab, |a, b| {
+        let pt_sum = per_lane(&ab, |a, b| t[a].pt + t[b].pt).max(EPS);
+        let dist = per_lane(&ab, |a, b| delta(y[a] - y[b], t[a].phi - t[b].phi));
+        let m2 = per_lane(&ab, |a, b| {
+            let (a, b) = (&t[a], &t[b]);
             let (e, px, py, pz) = (a.e + b.e, a.px + b.px, a.py + b.py, a.pz + b.pz);
             e * e - (px * px + py * py + pz * pz)
         })
@@ -194,7 +169,7 @@ pub fn pair_channels(
             use crate::vmath::ln4;
             [ln4::<true>(pt_sum.0), ln4::<true>(delta_floored.0), ln4::<true>(m2.0)]
         };
-        let ln_ptmin = per_lane(kin, &ab, |a, b| a.ln_pt.min(b.ln_pt));
+        let ln_ptmin = per_lane(&ab, |a, b| t[a].ln_pt.min(t[b].ln_pt));
         let ln_z = (ln_ptmin - F4(ln_pt_sum)).max(ln_eps);
         let ln_kt = (ln_ptmin + F4(ln_delta)).max(ln_eps);
         // The couplings at the pair's scale, for the running SM channel.
@@ -202,7 +177,7 @@ pub fn pair_channels(
         let (g_s, g_e) = (scale.map(crate::sm::g_s_at_log), scale.map(crate::sm::g_e_at_log));
 
         for (k, &(ia, ib)) in ab.iter().enumerate().take(lanes) {
-            let (a, b) = (&kin[ia], &kin[ib]);
+            let (a, b) = (&t[ia], &t[ib]);
             let out_row = &mut out[(row + k) * width..(row + k + 1) * width];
             let logs = if ia == ib {
                 // Δ = 0, so kT = 0; z = p_T/max(2p_T, eps), exactly 1/2 unless 2p_T < eps.
@@ -241,21 +216,20 @@ pub fn pair_channels(
     }
 }
 
-/// `f(a, b)` for the pair (a, b) of every lane.
+/// `f(a, b)` for the token indices (a, b) of every lane.
 #[inline(always)]
-fn per_lane(kin: &[PairKin], ab: &[(usize, usize); LANES], f: impl Fn(&PairKin, &PairKin) -> f64) -> F4 {
+fn per_lane(ab: &[(usize, usize); LANES], f: impl Fn(usize, usize) -> f64) -> F4 {
     let mut r = [0.0; LANES];
     for (v, &(a, b)) in r.iter_mut().zip(ab) {
-        *v = f(&kin[a], &kin[b]);
+        *v = f(a, b);
     }
     F4(r)
 }
 
-/// Δ = sqrt(Δy² + wrap(Δφ)²) of two tokens.
+/// Δ = sqrt(Δy² + wrap(Δφ)²) of two tokens, given Δy and Δφ before wrapping.
 #[inline]
-fn delta(a: &PairKin, b: &PairKin) -> f64 {
-    let dy = a.y - b.y;
-    let dphi = wrap_phi(a.phi - b.phi);
+fn delta(dy: f64, dphi: f64) -> f64 {
+    let dphi = wrap_phi(dphi);
     (dy * dy + dphi * dphi).sqrt()
 }
 
