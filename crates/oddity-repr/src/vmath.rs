@@ -554,8 +554,7 @@ mod tests {
                 if want.is_infinite() {
                     assert_eq!(b, want, "sinh {a}");
                 } else {
-                    // e^|x| − 1 from e^|x| (wide's exp_m1 for |x| > ln 2 / 2) costs up to
-                    // ~3.5 ulps near |x| = 0.35; the rest is rounding.
+                    // e^|x| − 1 to an ulp or two, then t/(t + 1), the sum and the halving.
                     assert!(ulps(want, b) <= 6, "sinh {a}: libm {want} vs {b}");
                 }
             }
