@@ -12,13 +12,12 @@
 //! (ln kT, ln z, ln Δ, ln m²) with `part4`. Every pair i ≤ j is computed (the diagonal
 //! included, as in weaver) and mirrored; entries involving a padded token are 0.
 
+use multiversion::multiversion;
 use oddity_core::fourvec::wrap_phi;
 use serde::{Deserialize, Serialize};
 
-use multiversion::multiversion;
-
 use crate::token::Token;
-use crate::vmath::{F4, LANES};
+use crate::vmath::{F4, LANES, ln4};
 
 /// The floor of the logarithms and denominators (weaver's `eps`).
 pub const EPS: f64 = 1e-8;
@@ -163,10 +162,8 @@ pub fn pair_channels(
         let delta_floored = dist.max(EPS);
         let in_range = |v: F4| v.within(f64::MIN_POSITIVE, f64::MAX);
         let [ln_pt_sum, ln_delta, ln_m2] = if (in_range(pt_sum) & in_range(delta_floored) & in_range(m2)).all() {
-            use crate::vmath::ln4;
             [ln4::<false>(pt_sum.0), ln4::<false>(delta_floored.0), ln4::<false>(m2.0)]
         } else {
-            use crate::vmath::ln4;
             [ln4::<true>(pt_sum.0), ln4::<true>(delta_floored.0), ln4::<true>(m2.0)]
         };
         let ln_ptmin = per_lane(&ab, |a, b| t[a].ln_pt.min(t[b].ln_pt));
@@ -186,8 +183,7 @@ pub fn pair_channels(
             } else {
                 // kT < eps whenever Δ < eps... or p_T,min·Δ < eps: the direct product decides
                 // in that corner, where ln Δ was floored.
-                let ln_kt =
-                    if ln_delta[k] > ln_eps { ln_kt.0[k] } else { (a.pt.min(b.pt) * dist.0[k]).max(EPS).ln() };
+                let ln_kt = if ln_delta[k] > ln_eps { ln_kt.0[k] } else { (a.pt.min(b.pt) * dist.0[k]).max(EPS).ln() };
                 [ln_kt, ln_z.0[k], ln_delta[k], ln_m2[k]]
             };
             match set {

@@ -26,8 +26,8 @@
 //! [`Rmm::densify`]; 17x less memory than dense for the monojet sample, and the encoding is
 //! no longer bound by writing zeros. ATLAS stores its RMMs sparse too.
 
-use oddity_core::fourvec::{FourMomentum, pair_mass, rapidity_arg};
 use multiversion::multiversion;
+use oddity_core::fourvec::{FourMomentum, pair_mass, rapidity_arg};
 use oddity_core::{EventTable, ObjectKind, Objects};
 use serde::{Deserialize, Serialize};
 

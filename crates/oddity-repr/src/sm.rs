@@ -109,8 +109,8 @@ pub fn sm_value(a: &Token, b: &Token, mode: SmMode) -> f64 {
 }
 
 /// ln(Q/M_Z) of a pair given ln(p_T,a + p_T,b) (GeV): Q = max((p_T,a + p_T,b)/2, 1 GeV), so
-/// ln Q = max(ln(p_T,a + p_T,b) − ln 2, 0) (the fast path of the pair encoder, which has the
-/// logarithm already; [`sm_value`] takes it directly).
+/// ln Q = max(ln(p_T,a + p_T,b) − ln 2, 0). For the pair encoder, which has that logarithm
+/// already ([`sm_value`] computes Q itself).
 #[inline(always)]
 pub(crate) fn scale_log(ln_pt_sum: f64) -> f64 {
     (ln_pt_sum - std::f64::consts::LN_2).max(0.0) - M_Z.ln()

@@ -16,16 +16,18 @@
 //! go to libm, lane by lane, outside the hot path.
 //!
 //! **Why written here, not with a SIMD crate.** The lanes are plain `[f64; 4]` and every
-//! operation a lane-by-lane loop ([`F4`], [`U4`]), which LLVM turns into one vector
-//! instruction per operation: two SSE2 instructions in the default x86-64 build, one AVX2
-//! instruction in the copies that [`multiversion`] compiles for AVX2 and selects at run
-//! time (the functions marked so below, and every caller of [`momenta`] and
-//! [`object_parts`], which inline into their caller). `wide` (used before) fixes its
-//! instruction set when it is compiled, so a default build never used AVX2 even on
-//! machines that have it; measured here per value, one group of four at a time: ln
-//! 4.9 → 4.0 ns, sin + cos 8.7 → 3.1 ns, e^x − 1 7.6 → 3.1 ns (`wide`'s SSE2 → these with
-//! AVX2). No fused multiply-add is used, so both copies compute the same IEEE operations in
-//! the same order: the encoded features are bit for bit the same on every x86-64 machine.
+//! operation a lane-by-lane loop (`F4`, `U4`), which LLVM turns into one vector instruction
+//! per operation: two SSE2 instructions in the default x86-64 build, one AVX2 instruction in
+//! the copies that [`multiversion`] compiles for AVX2 and selects at run time: here
+//! [`ln_in_place`] and [`cosh_m1_in_place`], in the encoders `event_tokens`, `pair_channels`
+//! and the RMM's object kinematics, into which [`momenta`], [`object_parts`] and the
+//! four-lane kernels inline. `wide` (used before) fixes its instruction set when it is
+//! compiled, so a default build never used AVX2 even on machines that have it. Measured here
+//! per value, one group of four at a time, `wide` (SSE2) → these: ln 4.9 → 4.0 ns, sin + cos
+//! 8.7 → 3.1 ns, e^x − 1 7.6 → 3.1 ns with AVX2; without AVX2 (the default copy) ln 5.0 →
+//! 6.9 ns (slower), sin + cos 8.8 → 5.9 ns, e^x − 1 7.4 → 5.5 ns. No fused multiply-add is
+//! used, so both copies compute the same IEEE operations in the same order: the encoded
+//! features are bit for bit the same on every x86-64 machine (tested, copy against copy).
 
 use multiversion::multiversion;
 
@@ -587,9 +589,11 @@ mod tests {
     /// leaves the other lanes as they are.
     #[test]
     fn object_parts_outside_the_fast_path_take_libm() {
-        let (e, pt, eta, phi) = ([10.0, -1.0, 50.0, 5.0], [0.0, 2.0, 40.0, 3.0], [0.5, 710.0, -1.0, 0.1], [0.3, 1.0, 2e7, -0.2]);
+        let (e, pt, eta, phi) =
+            ([10.0, -1.0, 50.0, 5.0], [0.0, 2.0, 40.0, 3.0], [0.5, 710.0, -1.0, 0.1], [0.3, 1.0, 2e7, -0.2]);
         let [px, py, pz, ln_pt, ln_e] = object_parts(e, pt, eta, phi);
-        let [fpx, fpy, fpz, fln_pt, fln_e] = object_parts([e[3]; LANES], [pt[3]; LANES], [eta[3]; LANES], [phi[3]; LANES]);
+        let [fpx, fpy, fpz, fln_pt, fln_e] =
+            object_parts([e[3]; LANES], [pt[3]; LANES], [eta[3]; LANES], [phi[3]; LANES]);
         for k in 0..LANES {
             let (s, c) = phi[k].sin_cos();
             let close = |a: f64, b: f64| a == b || (a - b).abs() <= 8.0 * f64::EPSILON * b.abs();
