@@ -192,10 +192,13 @@ fn scalar_fallback(x: &[f64; LANES], r: &mut [f64; LANES], ok: U4, f: fn(f64) ->
     }
 }
 
-/// ln x of four lanes (Cephes `log`): x = 2^e·m with m in [√½, √2), f = m − 1,
+// The four-lane kernels. `CHECKED`: lanes outside the kernel's fast path are recomputed by
+// libm; callers pass `false` only after checking that the whole input is within it.
+
+/// ln x of four lanes (Cephes `log`): x = 2^e·m with m in (√½, √2], f = m − 1,
 /// ln x = e ln 2 + f − f²/2 + f³ P(f)/Q(f), ln 2 split in two parts (fdlibm's) so that e ln 2
-/// is exact to f64. Lanes outside [f64::MIN_POSITIVE, f64::MAX] (0, negative, subnormal,
-/// ∞, NaN) take `f64::ln`.
+/// is exact to f64. Fast path: [f64::MIN_POSITIVE, f64::MAX]; checked, other lanes (0,
+/// negative, subnormal, ∞, NaN) take `f64::ln`.
 // The coefficients as Cephes publishes them (more digits than f64 keeps).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
@@ -242,9 +245,9 @@ pub(crate) fn ln4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
 }
 
 /// (sin x, cos x) of four lanes (Cephes `sin`/`cos`): q = round(|x|·2/π), r = |x| − q·π/2
-/// in three parts (exact to f64 for |x| ≤ 1e6), polynomials for sin r and cos r, swapped for
-/// odd q and signed by quadrant (and by the sign of x for the sine). Lanes with |x| > 1e6 or
-/// NaN take `f64::sin_cos`.
+/// in three parts (to f64 accuracy for |x| ≤ 1e6), polynomials for sin r and cos r, swapped
+/// for odd q and signed by quadrant (and by the sign of x for the sine). Fast path:
+/// |x| ≤ 1e6; checked, other lanes (and NaN) take `f64::sin`, `f64::cos`.
 // The coefficients as Cephes publishes them (more digits than f64 keeps).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
@@ -292,8 +295,8 @@ fn sin_cos4<const CHECKED: bool>(x: [f64; LANES]) -> ([f64; LANES], [f64; LANES]
 
 /// e^x − 1 of four lanes: n = round(x/ln 2), t = x − n ln 2 (ln 2 in two parts, fdlibm's),
 /// e^t − 1 = t + t²(1/2! + t/3! + … + t¹¹/13!) (Taylor, |t| ≤ ln 2/2: truncation below
-/// 2^−55 relative), then 2^n (e^t − 1) + (2^n − 1), where 2^n − 1 is exact. Lanes with
-/// |x| > 700 or NaN take `f64::exp_m1`.
+/// 2^−55 relative), then 2^n (e^t − 1) + (2^n − 1), where 2^n − 1 is exact. Fast path:
+/// |x| ≤ 700; checked, other lanes (and NaN) take `f64::exp_m1`.
 // The coefficients as Cephes publishes them (more digits than f64 keeps).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
