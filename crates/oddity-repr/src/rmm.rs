@@ -7,12 +7,12 @@
 //!
 //! | cell | value |
 //! |---|---|
-//! | M[0][0] | MET/√s |
-//! | M[0][r] | m_T(MET, o)/√s if MET > 0, m_T² = (E_T + MET)² − (p_x + MET_x)² − (p_y + MET_y)² |
-//! | M[r][0] | cosh(y) − 1 |
-//! | M[r][r] | E_T/√s for k = 0; (E_T,prev − E_T)/(E_T,prev + E_T) for k > 0 |
-//! | M[a][b], a < b | m_ab/√s |
-//! | M[b][a], a < b | cosh((y_b − y_a)/2) − 1 |
+//! | `M[0][0]` | MET/√s |
+//! | `M[0][r]` | m_T(MET, o)/√s if MET > 0, m_T² = (E_T + MET)² − (p_x + MET_x)² − (p_y + MET_y)² |
+//! | `M[r][0]` | cosh(y) − 1 |
+//! | `M[r][r]` | E_T/√s for k = 0; (E_T,prev − E_T)/(E_T,prev + E_T) for k > 0 |
+//! | `M[a][b]`, a < b | m_ab/√s |
+//! | `M[b][a]`, a < b | cosh((y_b − y_a)/2) − 1 |
 //!
 //! E_T = E·pT/|p| (physics-spec §1), y the rapidity (η where E ≤ |p_z|). The matrix is
 //! flattened row-major and the excluded cells of the variant are removed. RMM inputs are never

@@ -18,7 +18,7 @@
 //! **Why written here, not with a SIMD crate.** The lanes are plain `[f64; 4]` and every
 //! operation a lane-by-lane loop (`F4`, `U4`), which LLVM turns into one vector instruction
 //! per operation: two SSE2 instructions in the default x86-64 build, one AVX2 instruction in
-//! the copies that [`multiversion`] compiles for AVX2 and selects at run time: here
+//! the copies that [`multiversion`](macro@multiversion) compiles for AVX2 and selects at run time: here
 //! [`ln_in_place`] and [`cosh_m1_in_place`], in the encoders `event_tokens`, `pair_channels`
 //! and the RMM's object kinematics, into which [`momenta`], [`object_parts`] and the
 //! four-lane kernels inline. `wide` (used before) fixes its instruction set when it is
@@ -410,7 +410,8 @@ fn cosh_m1_4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
     t.within(f64::MIN, f64::MAX).select(r, t).0
 }
 
-/// cosh x − 1 of every element, in place ([`cosh_m1_4`]: no cancellation near 0).
+/// cosh x − 1 of every element, in place, as t²/(2(t + 1)) with t = e^|x| − 1 (no
+/// cancellation near 0).
 #[multiversion(targets("x86_64+avx2"))]
 pub fn cosh_m1_in_place(v: &mut [f64]) {
     if all_within(v, -EXP_MAX, EXP_MAX) {
