@@ -71,8 +71,9 @@ impl Representation for LeadingObjects {
 
     fn encode_event(&self, table: &EventTable, i: usize, scratch: &mut Scratch, out: &mut [&mut [f32]]) {
         let x = &mut *out[0];
-        crate::token::pt_order(&table.pt[table.object_range(i)], &mut scratch.order);
-        let base = table.object_range(i).start;
+        let objects = table.object_range(i);
+        let base = objects.start;
+        crate::token::pt_order(&table.pt[objects], &mut scratch.order);
         for (s, &j) in scratch.order.iter().take(self.objects).enumerate() {
             let o = base + j;
             let f = &mut x[PER_OBJECT * s..PER_OBJECT * (s + 1)];

@@ -160,8 +160,8 @@ pub fn pair_channels(
         })
         .max(EPS);
         let delta_floored = dist.max(EPS);
-        let in_range = |v: F4| v.within(f64::MIN_POSITIVE, f64::MAX);
-        let [ln_pt_sum, ln_delta, ln_m2] = if (in_range(pt_sum) & in_range(delta_floored) & in_range(m2)).all() {
+        let fast = pt_sum.in_ln_fast_path() & delta_floored.in_ln_fast_path() & m2.in_ln_fast_path();
+        let [ln_pt_sum, ln_delta, ln_m2] = if fast.all() {
             [ln4::<false>(pt_sum.0), ln4::<false>(delta_floored.0), ln4::<false>(m2.0)]
         } else {
             [ln4::<true>(pt_sum.0), ln4::<true>(delta_floored.0), ln4::<true>(m2.0)]

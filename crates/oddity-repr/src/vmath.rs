@@ -108,6 +108,12 @@ impl F4 {
         U4(self.0.map(|v| if lo <= v && v <= hi { !0 } else { 0 }))
     }
 
+    /// Mask of the lanes within [`ln4`]'s fast path, [`LN_MIN`, `LN_MAX`].
+    #[inline(always)]
+    pub(crate) fn in_ln_fast_path(self) -> U4 {
+        self.within(LN_MIN, LN_MAX)
+    }
+
     /// Mask of the lanes with `x ≤ v`.
     #[inline(always)]
     fn le(self, v: f64) -> U4 {
@@ -237,7 +243,7 @@ pub(crate) fn ln4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
     r = e * ln2_lo + r;
     r = r + (f - F4::splat(0.5) * f2);
     let mut r = (e * ln2_hi + r).0;
-    let ok = xv.within(f64::MIN_POSITIVE, f64::MAX);
+    let ok = xv.in_ln_fast_path();
     if CHECKED && !ok.all() {
         scalar_fallback(&x, &mut r, ok, f64::ln);
     }
@@ -353,6 +359,10 @@ macro_rules! map_in_place {
     }};
 }
 
+/// The range of x that [`ln4`] computes itself (below: 0, negative, subnormal; above: ∞).
+const LN_MIN: f64 = f64::MIN_POSITIVE;
+const LN_MAX: f64 = f64::MAX;
+
 /// Largest |x| that [`sin_cos4`] reduces itself (beyond, libm).
 const SIN_COS_MAX: f64 = 1e6;
 
@@ -374,7 +384,7 @@ fn all_within(v: &[f64], lo: f64, hi: f64) -> bool {
 /// ln x of every element, in place (ln 0 = −∞, ln of a negative number NaN, as `f64::ln`).
 #[multiversion(targets("x86_64+avx2"))]
 pub fn ln_in_place(v: &mut [f64]) {
-    if all_within(v, f64::MIN_POSITIVE, f64::MAX) {
+    if all_within(v, LN_MIN, LN_MAX) {
         map_in_place!(v, 1.0, ln4::<false>);
     } else {
         map_in_place!(v, 1.0, ln4::<true>);
@@ -388,7 +398,8 @@ pub fn ln_in_place(v: &mut [f64]) {
 #[inline(always)]
 fn sinh4<const CHECKED: bool>(x: [f64; LANES]) -> [f64; LANES] {
     let xv = F4(x);
-    let t = F4(exp_m1_4::<CHECKED>(xv.abs().0));
+    // Unchecked: the lanes outside e^x − 1's fast path are the ones recomputed below.
+    let t = F4(exp_m1_4::<false>(xv.abs().0));
     let s = F4::splat(0.5) * (t + t / (t + F4::splat(1.0)));
     let mut s = (s.bits() | (xv.bits() & U4::splat(SIGN))).to_f64().0;
     let ok = xv.abs().le(EXP_MAX);
@@ -451,7 +462,7 @@ pub fn momenta(pt: [f64; LANES], eta: [f64; LANES], phi: [f64; LANES]) -> [[f64;
 /// Inlined into the caller, as [`momenta`].
 #[inline(always)]
 pub fn object_parts(e: [f64; LANES], pt: [f64; LANES], eta: [f64; LANES], phi: [f64; LANES]) -> [[f64; LANES]; 5] {
-    let logs_ok = (F4(pt).within(f64::MIN_POSITIVE, f64::MAX) & F4(e).within(f64::MIN_POSITIVE, f64::MAX)).all();
+    let logs_ok = (F4(pt).in_ln_fast_path() & F4(e).in_ln_fast_path()).all();
     if logs_ok && angles_in_range(eta, phi) {
         let [px, py, pz] = momenta4::<false>(pt, eta, phi);
         [px, py, pz, ln4::<false>(pt), ln4::<false>(e)]
